@@ -1,0 +1,213 @@
+"""What every app shares: the user, the org chart (Team tree) and positions with their data scope."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models, transaction
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from crm.scopes import DataScope, ScopedQuerySet
+
+
+class Team(models.Model):
+    """A node of the org chart: the company, a region or a sales team.
+
+    `path` is a materialised path of primary keys ("/1/4/9/") maintained on save, so that "this
+    team and everything under it" is one indexed prefix match, whatever the depth.
+    """
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        REGION = "region", _("Region")
+        TEAM = "team", _("Team")
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEAM)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    manager = models.ForeignKey(
+        "crm.User",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
+    )
+    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords(excluded_fields=["path"])
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="team_unique_name_per_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("team-detail", args=[self.pk])
+
+    @property
+    def depth(self) -> int:
+        """1 for the company, 2 for a region, 3 for a team below it..."""
+        return self.path.count("/") - 1
+
+    @property
+    def indented_name(self) -> str:
+        """The name indented by depth, for tree-ordered select options."""
+        return "\u00a0\u00a0\u00a0" * (self.depth - 1) + self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.parent_id and self.pk and f"/{self.pk}/" in self.parent.path:
+            raise ValidationError({"parent": _("A team cannot be placed under itself.")})
+
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():
+            old_path = self.path
+            is_new = self.pk is None
+            if not is_new:
+                self.path = self._path_for(self.pk)
+            super().save(*args, **kwargs)
+            if is_new:
+                # The path holds the primary key, known only after the insert.
+                self.path = self._path_for(self.pk)
+                Team.objects.filter(pk=self.pk).update(path=self.path)
+            elif old_path and old_path != self.path:
+                # The team moved: rewrite the prefix of every descendant in one statement.
+                Team.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                    path=Concat(Value(self.path), Substr("path", len(old_path) + 1))
+                )
+
+    def _path_for(self, pk: int) -> str:
+        parent_path = Team.objects.get(pk=self.parent_id).path if self.parent_id else "/"
+        return f"{parent_path}{pk}/"
+
+    def subtree(self) -> models.QuerySet[Team]:
+        """This team and every team below it."""
+        return Team.objects.filter(path__startswith=self.path)
+
+    def ancestor_ids(self) -> list[int]:
+        """Primary keys from the root down to this team (included), read off the path."""
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+
+class Position(models.Model):
+    """A job in the sales organisation, and the data scope it grants.
+
+    The kinds are fixed (the product's workflows refer to them); what each may see and change is
+    configurable by admins, per company.
+    """
+
+    class Kind(models.TextChoices):
+        SALES_REP = "sales_rep", _("Sales rep")
+        REGIONAL_MANAGER = "regional_manager", _("Regional manager")
+        SALES_PLANNER = "sales_planner", _("Sales planner")
+        SALES_VP = "sales_vp", _("Sales VP")
+        HR = "hr", _("HR")
+        CUSTOMER_SERVICE = "customer_service", _("Customer service")
+        ADMIN = "admin", _("Administrator")
+
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, unique=True)
+    view_scope = models.CharField(
+        _("may see"),
+        max_length=10,
+        choices=DataScope.choices,
+        default=DataScope.OWN,
+        help_text=_("Whose records a person in this position can see."),
+    )
+    edit_scope = models.CharField(
+        _("may change"),
+        max_length=10,
+        choices=DataScope.choices,
+        default=DataScope.OWN,
+        help_text=_("Whose records a person in this position can change. Never wider than 'may see'."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("position")
+        verbose_name_plural = _("positions")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return str(self.get_kind_display())
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if DataScope.rank(self.edit_scope) > DataScope.rank(self.view_scope):
+            raise ValidationError({"edit_scope": _("A position cannot change what it cannot see.")})
+
+
+class CrmUserManager(UserManager.from_queryset(ScopedQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    """A person who signs in. Belongs to one team and holds one position."""
+
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    position = models.ForeignKey(
+        Position,
+        verbose_name=_("position"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    # Data scope: a user "owns" their own row and belongs to their team.
+    scope_owner_field = "pk"
+    scope_team_fields = ("team",)
+
+    objects = CrmUserManager()
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("user-detail", args=[self.pk])
+
+
+class Heartbeat(models.Model):
+    """The last time a background component (worker, beat) proved it was alive."""
+
+    component = models.CharField(max_length=40, unique=True)
+    seen_at = models.DateTimeField()
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.component} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"

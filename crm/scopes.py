@@ -1,0 +1,154 @@
+"""Data scopes: the one place that answers "which rows may this user see, and which change".
+
+Every list, detail, edit, export and search in the product goes through here:
+
+- a model opts in by using `ScopedQuerySet` (or a manager built from it) and naming how its rows
+  belong to people: `scope_owner_field` (the user it belongs to, "pk" for the User model itself)
+  and `scope_team_fields` (team foreign keys whose subtree counts, e.g. ("team", "owner__team"));
+- reads use `Model.objects.visible_to(user)`, writes `Model.objects.editable_by(user)`;
+- views use `get_visible_or_404` / `get_editable_or_404` or the mixins of crm/mixins.py: a row outside
+  the user's sight is a 404 (its existence is not revealed), a row seen but not changeable is 403.
+
+The reach of a user comes from their position (admins set "may see" and "may change" per
+position: own / team / all / nothing), widened for whoever manages a team: a manager always
+reaches the subtree of the teams they manage. Superusers reach everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from crm.models import User
+
+
+class DataScope(models.TextChoices):
+    NONE = "none", _("Nothing")
+    OWN = "own", _("Own records")
+    TEAM = "team", _("Own team and the teams below it")
+    ALL = "all", _("Everything")
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        return [cls.NONE, cls.OWN, cls.TEAM, cls.ALL].index(value)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What one user reaches for one kind of access: a level and, for TEAM, the subtree roots."""
+
+    level: DataScope
+    user_id: int | None
+    team_paths: tuple[str, ...] = ()
+
+
+_CACHE_ATTR = "_crm_reach"
+
+
+def reach_of(user: User | Any, *, for_change: bool = False) -> Reach:
+    """The reach of `user` for seeing (default) or changing rows, cached on the user object."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Reach(DataScope.NONE, None)
+    cache = user.__dict__.setdefault(_CACHE_ATTR, {})
+    if for_change not in cache:
+        cache[for_change] = _compute_reach(user, for_change=for_change)
+    return cache[for_change]
+
+
+def forget_reach(user: User) -> None:
+    """Drop the cached reach (after changing the user's team, position or managed teams)."""
+    user.__dict__.pop(_CACHE_ATTR, None)
+
+
+def _compute_reach(user: User, *, for_change: bool) -> Reach:
+    from crm.models import Team
+
+    if user.is_superuser:
+        return Reach(DataScope.ALL, user.pk)
+    position = user.position
+    if position is None:
+        level = DataScope.OWN
+    else:
+        level = DataScope(position.edit_scope if for_change else position.view_scope)
+    if level in (DataScope.ALL, DataScope.NONE):
+        return Reach(level, user.pk)
+
+    managed = list(Team.objects.filter(manager=user, is_active=True).values_list("path", flat=True))
+    paths = set(managed)
+    if level == DataScope.TEAM and user.team_id is not None:
+        paths.add(Team.objects.values_list("path", flat=True).get(pk=user.team_id))
+    if not paths:
+        return Reach(DataScope.OWN, user.pk)
+    # A manager of a region who also sits in one of its teams needs only the region's prefix.
+    roots = tuple(sorted(p for p in paths if not any(p != q and p.startswith(q) for q in paths)))
+    return Reach(DataScope.TEAM, user.pk, roots)
+
+
+def scope_q(user: User | Any, model: type[models.Model], *, for_change: bool = False) -> Q:
+    """The filter for the rows of `model` that `user` may see (or change)."""
+    reach = reach_of(user, for_change=for_change)
+    if reach.level == DataScope.ALL:
+        return Q()
+    nothing = Q(pk__in=[])
+    if reach.level == DataScope.NONE:
+        return nothing
+    owner_field = getattr(model, "scope_owner_field", None)
+    q = Q(**{owner_field: reach.user_id}) if owner_field else nothing
+    if reach.level == DataScope.TEAM:
+        for field in getattr(model, "scope_team_fields", ()):
+            for path in reach.team_paths:
+                q |= Q(**{f"{field}__path__startswith": path})
+    return q
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset that knows the data scope. Subclass and override `extra_visible_q` to let
+    everyone see more (for example the public pool of unowned customers)."""
+
+    def visible_to(self, user: User | Any) -> ScopedQuerySet:
+        q = scope_q(user, self.model)
+        if reach_of(user).level != DataScope.NONE:
+            q |= self.extra_visible_q(user)
+        return self.filter(q)
+
+    def editable_by(self, user: User | Any) -> ScopedQuerySet:
+        return self.filter(scope_q(user, self.model, for_change=True))
+
+    def extra_visible_q(self, user: User | Any) -> Q:
+        return Q(pk__in=[])
+
+
+def scoped_queryset(model_or_qs: type[models.Model] | models.QuerySet) -> ScopedQuerySet:
+    qs = model_or_qs if isinstance(model_or_qs, models.QuerySet) else model_or_qs._default_manager.all()
+    if not isinstance(qs, ScopedQuerySet):
+        raise TypeError(f"{qs.model.__name__} has no data scope (use ScopedQuerySet)")
+    return qs
+
+
+def get_visible_or_404(model_or_qs: Any, user: User | Any, **lookup: Any) -> models.Model:
+    """The row matching `lookup` if `user` may see it, else 404 (whether or not it exists)."""
+    try:
+        return scoped_queryset(model_or_qs).visible_to(user).get(**lookup)
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+
+
+def get_editable_or_404(model_or_qs: Any, user: User | Any, **lookup: Any) -> models.Model:
+    """The row if `user` may change it; 404 if they cannot even see it, 403 if they only see it."""
+    obj = get_visible_or_404(model_or_qs, user, **lookup)
+    if not can_change(user, obj):
+        raise PermissionDenied
+    return obj
+
+
+def can_change(user: User | Any, obj: models.Model) -> bool:
+    if reach_of(user, for_change=True).level == DataScope.ALL:
+        return True
+    return scoped_queryset(type(obj)).editable_by(user).filter(pk=obj.pk).exists()
