@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
@@ -72,8 +73,10 @@ class Team(models.Model):
         return "\u00a0\u00a0\u00a0" * (self.depth - 1) + self.name
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
+        if self.kind == self.Kind.COMPANY and self.parent_id:
+            raise ValidationError({"parent": _("The company is the top of the chart: no parent.")})
+        if self.kind != self.Kind.COMPANY and not self.parent_id:
+            raise ValidationError({"parent": _("Regions and teams must sit under another team.")})
         if self.parent_id and self.pk and f"/{self.pk}/" in self.parent.path:
             raise ValidationError({"parent": _("A team cannot be placed under itself.")})
 
@@ -149,8 +152,6 @@ class Position(models.Model):
         return str(self.get_kind_display())
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if DataScope.rank(self.edit_scope) > DataScope.rank(self.view_scope):
             raise ValidationError({"edit_scope": _("A position cannot change what it cannot see.")})
 
@@ -193,6 +194,12 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def get_full_name(self) -> str:
+        # Chinese names read family name first, without a space (王芳); others given name first.
+        if any("\u4e00" <= ch <= "\u9fff" for ch in self.last_name + self.first_name):
+            return f"{self.last_name}{self.first_name}".strip()
+        return super().get_full_name()
 
     def get_absolute_url(self) -> str:
         return reverse("user-detail", args=[self.pk])

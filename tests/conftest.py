@@ -1,0 +1,86 @@
+"""Personas on a three-level org (company > region > team), shared by every app's tests.
+
+    Hengtai (company, VP)
+    ├── East (region, regional manager)
+    │   ├── Shanghai (team, manager): rep, teammate
+    │   └── Hangzhou (team): east_rep
+    └── North (region)
+        └── Beijing (team): other_team_rep
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.test import Client
+
+from crm.models import Position
+from tests.factories import TeamFactory, UserFactory
+
+
+@pytest.fixture
+def org(db):
+    company = TeamFactory(name="Hengtai", kind="company")
+    east = TeamFactory(name="East", kind="region", parent=company)
+    north = TeamFactory(name="North", kind="region", parent=company)
+    shanghai = TeamFactory(name="Shanghai", parent=east)
+    hangzhou = TeamFactory(name="Hangzhou", parent=east)
+    beijing = TeamFactory(name="Beijing", parent=north)
+    kind = Position.Kind
+    people = SimpleNamespace(
+        company=company,
+        east=east,
+        north=north,
+        shanghai=shanghai,
+        hangzhou=hangzhou,
+        beijing=beijing,
+        rep=UserFactory(username="rep", team=shanghai, position=kind.SALES_REP),
+        teammate=UserFactory(username="teammate", team=shanghai, position=kind.SALES_REP),
+        east_rep=UserFactory(username="east_rep", team=hangzhou, position=kind.SALES_REP),
+        other_team_rep=UserFactory(username="other_team_rep", team=beijing, position=kind.SALES_REP),
+        manager=UserFactory(username="manager", team=shanghai, position=kind.REGIONAL_MANAGER),
+        regional_manager=UserFactory(
+            username="regional_manager", team=east, position=kind.REGIONAL_MANAGER
+        ),
+        vp=UserFactory(username="vp", team=company, position=kind.SALES_VP),
+        planner=UserFactory(username="planner", team=company, position=kind.SALES_PLANNER),
+        hr=UserFactory(username="hr", team=company, position=kind.HR),
+        service=UserFactory(username="service", team=company, position=kind.CUSTOMER_SERVICE),
+        admin=UserFactory(
+            username="admin", team=company, position=kind.ADMIN, is_staff=True, is_superuser=True
+        ),
+    )
+    shanghai.manager = people.manager
+    shanghai.save()
+    east.manager = people.regional_manager
+    east.save()
+    company.manager = people.vp
+    company.save()
+    return people
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def rep_client(org) -> Client:
+    return _client_for(org.rep)
+
+
+@pytest.fixture
+def manager_client(org) -> Client:
+    return _client_for(org.manager)
+
+
+@pytest.fixture
+def other_team_client(org) -> Client:
+    return _client_for(org.other_team_rep)
+
+
+@pytest.fixture
+def admin_client_(org) -> Client:
+    return _client_for(org.admin)
