@@ -8,7 +8,15 @@ from crm.models import Heartbeat, Position, Team, User
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
-    list_display = ("username", "first_name", "last_name", "team", "position", "is_active", "is_staff")
+    list_display = (
+        "username",
+        "first_name",
+        "last_name",
+        "team",
+        "position",
+        "is_active",
+        "is_staff",
+    )
     list_filter = ("position", "team", "is_active", "is_staff", "is_superuser")
     list_select_related = ("team", "position")
     search_fields = ("username", "first_name", "last_name", "email", "phone")

@@ -21,7 +21,9 @@ def _prepare(sender: Celery, **kwargs) -> None:
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
     if settings.CELERY_RESULT_BACKEND.startswith("file://"):
-        Path(settings.CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+        Path(settings.CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(
+            parents=True, exist_ok=True
+        )
 
 
 app.autodiscover_tasks()

@@ -1,4 +1,4 @@
-"""What every app shares: the user, the org chart (Team tree) and positions with their data scope."""
+"""What every app shares: the user, the org chart (Team tree), positions and their data scope."""
 
 from __future__ import annotations
 
@@ -59,6 +59,23 @@ class Team(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():
+            old_path = self.path
+            is_new = self.pk is None
+            if not is_new:
+                self.path = self._path_for(self.pk)
+            super().save(*args, **kwargs)
+            if is_new:
+                # The path holds the primary key, known only after the insert.
+                self.path = self._path_for(self.pk)
+                Team.objects.filter(pk=self.pk).update(path=self.path)
+            elif old_path and old_path != self.path:
+                # The team moved: rewrite the prefix of every descendant in one statement.
+                Team.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                    path=Concat(Value(self.path), Substr("path", len(old_path) + 1))
+                )
+
     def get_absolute_url(self) -> str:
         return reverse("team-detail", args=[self.pk])
 
@@ -79,23 +96,6 @@ class Team(models.Model):
             raise ValidationError({"parent": _("Regions and teams must sit under another team.")})
         if self.parent_id and self.pk and f"/{self.pk}/" in self.parent.path:
             raise ValidationError({"parent": _("A team cannot be placed under itself.")})
-
-    def save(self, *args, **kwargs) -> None:
-        with transaction.atomic():
-            old_path = self.path
-            is_new = self.pk is None
-            if not is_new:
-                self.path = self._path_for(self.pk)
-            super().save(*args, **kwargs)
-            if is_new:
-                # The path holds the primary key, known only after the insert.
-                self.path = self._path_for(self.pk)
-                Team.objects.filter(pk=self.pk).update(path=self.path)
-            elif old_path and old_path != self.path:
-                # The team moved: rewrite the prefix of every descendant in one statement.
-                Team.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
-                    path=Concat(Value(self.path), Substr("path", len(old_path) + 1))
-                )
 
     def _path_for(self, pk: int) -> str:
         parent_path = Team.objects.get(pk=self.parent_id).path if self.parent_id else "/"
@@ -139,7 +139,9 @@ class Position(models.Model):
         max_length=10,
         choices=DataScope.choices,
         default=DataScope.OWN,
-        help_text=_("Whose records a person in this position can change. Never wider than 'may see'."),
+        help_text=_(
+            "Whose records a person in this position can change. Never wider than 'may see'."
+        ),
     )
     history = HistoricalRecords()
 

@@ -6,8 +6,9 @@ Every list, detail, edit, export and search in the product goes through here:
   belong to people: `scope_owner_field` (the user it belongs to, "pk" for the User model itself)
   and `scope_team_fields` (team foreign keys whose subtree counts, e.g. ("team", "owner__team"));
 - reads use `Model.objects.visible_to(user)`, writes `Model.objects.editable_by(user)`;
-- views use `get_visible_or_404` / `get_editable_or_404` or the mixins of crm/mixins.py: a row outside
-  the user's sight is a 404 (its existence is not revealed), a row seen but not changeable is 403.
+- views use `get_visible_or_404` / `get_editable_or_404` or the mixins in crm/mixins.py: a row
+  outside the user's sight is a 404 (its existence is not revealed), one seen but not changeable
+  is a 403.
 
 The reach of a user comes from their position (admins set "may see" and "may change" per
 position: own / team / all / nothing), widened for whoever manages a team: a manager always
@@ -129,7 +130,11 @@ class ScopedQuerySet(models.QuerySet):
 
 
 def scoped_queryset(model_or_qs: type[models.Model] | models.QuerySet) -> ScopedQuerySet:
-    qs = model_or_qs if isinstance(model_or_qs, models.QuerySet) else model_or_qs._default_manager.all()
+    qs = (
+        model_or_qs
+        if isinstance(model_or_qs, models.QuerySet)
+        else model_or_qs._default_manager.all()
+    )
     if not isinstance(qs, ScopedQuerySet):
         raise TypeError(f"{qs.model.__name__} has no data scope (use ScopedQuerySet)")
     return qs

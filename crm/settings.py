@@ -8,8 +8,8 @@ PostgreSQL and Redis; docs/operations.md lists every variable.
 from pathlib import Path
 
 import environ
-from kombu import Queue
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

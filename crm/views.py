@@ -40,7 +40,12 @@ def user_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "crm/user_list.html",
-        {"page": page, "search": search, "team": team, "teams": selectors.team_tree(viewer=request.user)},
+        {
+            "page": page,
+            "search": search,
+            "team": team,
+            "teams": selectors.team_tree(viewer=request.user),
+        },
     )
 
 

@@ -1,11 +1,11 @@
 """Personas on a three-level org (company > region > team), shared by every app's tests.
 
-    Hengtai (company, VP)
-    ├── East (region, regional manager)
-    │   ├── Shanghai (team, manager): rep, teammate
-    │   └── Hangzhou (team): east_rep
-    └── North (region)
-        └── Beijing (team): other_team_rep
+Hengtai (company, VP)
+├── East (region, regional manager)
+│   ├── Shanghai (team, manager): rep, teammate
+│   └── Hangzhou (team): east_rep
+└── North (region)
+    └── Beijing (team): other_team_rep
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ def org(db):
         rep=UserFactory(username="rep", team=shanghai, position=kind.SALES_REP),
         teammate=UserFactory(username="teammate", team=shanghai, position=kind.SALES_REP),
         east_rep=UserFactory(username="east_rep", team=hangzhou, position=kind.SALES_REP),
-        other_team_rep=UserFactory(username="other_team_rep", team=beijing, position=kind.SALES_REP),
+        other_team_rep=UserFactory(
+            username="other_team_rep", team=beijing, position=kind.SALES_REP
+        ),
         manager=UserFactory(username="manager", team=shanghai, position=kind.REGIONAL_MANAGER),
         regional_manager=UserFactory(
             username="regional_manager", team=east, position=kind.REGIONAL_MANAGER

@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from crm.celery import app as celery_app
 from crm.tasks import ping
@@ -25,8 +24,22 @@ def worker():
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool=solo", "-Q", queue,
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "crm",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -68,4 +81,3 @@ def test_a_task_runs_in_a_worker_process_through_the_broker(worker):
     answer = result.get(timeout=60)
     assert answer["pong"] is True
     assert answer["pid"] != os.getpid()  # ran in the worker, not here (not eager)
-    print(f"broker: {settings.CELERY_BROKER_URL.split('://')[0]}")

@@ -42,7 +42,11 @@ ALL = {"rep", "teammate", "east_rep", "other", "pool"}
         # The Shanghai manager: their team's rows, nothing of Hangzhou or Beijing.
         ("manager", {"rep", "teammate", "pool"}, {"rep", "teammate"}),
         # The East regional manager: both East teams (two levels down), not North.
-        ("regional_manager", {"rep", "teammate", "east_rep", "pool"}, {"rep", "teammate", "east_rep"}),
+        (
+            "regional_manager",
+            {"rep", "teammate", "east_rep", "pool"},
+            {"rep", "teammate", "east_rep"},
+        ),
         ("vp", ALL, ALL),
         ("admin", ALL, ALL),
         # Planners and HR read everything and change nothing; service reads all, changes own.
@@ -151,7 +155,9 @@ def test_scope_is_one_query_whatever_the_org_size(org, records, django_assert_ma
 
 
 def test_the_user_model_is_scoped_too(org):
-    usernames = set(type(org.rep).objects.visible_to(org.manager).values_list("username", flat=True))
+    usernames = set(
+        type(org.rep).objects.visible_to(org.manager).values_list("username", flat=True)
+    )
     assert usernames == {"rep", "teammate", "manager"}
     assert set(type(org.rep).objects.visible_to(org.rep).values_list("username", flat=True)) == {
         "rep"

@@ -21,7 +21,10 @@ def test_pages_need_a_login(client, url_name):
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("en", ["Log in to the CRM", "Username", "Password"]), ("zh-hans", ["登录", "用户名", "密码"])],
+    [
+        ("en", ["Log in to the CRM", "Username", "Password"]),
+        ("zh-hans", ["登录", "用户名", "密码"]),
+    ],
 )
 def test_login_page_renders_in_both_languages(client, language, expected):
     response = client.get(reverse("login"), headers={"accept-language": language})
@@ -56,7 +59,9 @@ def test_switching_language_switches_the_shell(rep_client):
     assert '<html lang="zh-hans">' in html
     assert "欢迎" in html  # the dashboard greeting
     assert "退出" in html  # log out, in the user menu
-    response = rep_client.post(reverse("set_language"), {"language": "en", "next": "/"}, follow=True)
+    response = rep_client.post(
+        reverse("set_language"), {"language": "en", "next": "/"}, follow=True
+    )
     assert "Log out" in response.content.decode()
 
 

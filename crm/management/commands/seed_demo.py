@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from django.core.management.base import BaseCommand
 from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from crm.models import Position, Team, User
@@ -20,37 +20,72 @@ ORG = {
     "East China (华东)": (
         ("zhou.min", "周", "敏"),
         [
-            ("Shanghai (上海)", ("chen.jing", "陈", "静"), [
-                ("wang.fang", "王", "芳"), ("li.wei", "李", "伟"), ("zhang.lei", "张", "磊"),
-                ("liu.yang", "刘", "洋"),
-            ]),
-            ("Hangzhou (杭州)", ("yang.fan", "杨", "帆"), [
-                ("huang.li", "黄", "丽"), ("zhao.qiang", "赵", "强"), ("wu.xia", "吴", "霞"),
-            ]),
+            (
+                "Shanghai (上海)",
+                ("chen.jing", "陈", "静"),
+                [
+                    ("wang.fang", "王", "芳"),
+                    ("li.wei", "李", "伟"),
+                    ("zhang.lei", "张", "磊"),
+                    ("liu.yang", "刘", "洋"),
+                ],
+            ),
+            (
+                "Hangzhou (杭州)",
+                ("yang.fan", "杨", "帆"),
+                [
+                    ("huang.li", "黄", "丽"),
+                    ("zhao.qiang", "赵", "强"),
+                    ("wu.xia", "吴", "霞"),
+                ],
+            ),
         ],
     ),
     "North China (华北)": (
         ("sun.hao", "孙", "浩"),
         [
-            ("Beijing (北京)", ("ma.lin", "马", "琳"), [
-                ("xu.tao", "徐", "涛"), ("hu.jun", "胡", "军"), ("guo.yan", "郭", "燕"),
-                ("he.peng", "何", "鹏"),
-            ]),
-            ("Tianjin (天津)", ("lin.na", "林", "娜"), [
-                ("gao.bo", "高", "博"), ("luo.hui", "罗", "慧"),
-            ]),
+            (
+                "Beijing (北京)",
+                ("ma.lin", "马", "琳"),
+                [
+                    ("xu.tao", "徐", "涛"),
+                    ("hu.jun", "胡", "军"),
+                    ("guo.yan", "郭", "燕"),
+                    ("he.peng", "何", "鹏"),
+                ],
+            ),
+            (
+                "Tianjin (天津)",
+                ("lin.na", "林", "娜"),
+                [
+                    ("gao.bo", "高", "博"),
+                    ("luo.hui", "罗", "慧"),
+                ],
+            ),
         ],
     ),
     "South China (华南)": (
         ("zheng.kai", "郑", "凯"),
         [
-            ("Guangzhou (广州)", ("liang.yu", "梁", "宇"), [
-                ("song.mei", "宋", "梅"), ("tang.jie", "唐", "杰"), ("xie.ting", "谢", "婷"),
-            ]),
-            ("Shenzhen (深圳)", ("han.xue", "韩", "雪"), [
-                ("feng.chao", "冯", "超"), ("deng.qian", "邓", "倩"), ("cao.yi", "曹", "毅"),
-                ("emily.chen", "Chen", "Emily"),
-            ]),
+            (
+                "Guangzhou (广州)",
+                ("liang.yu", "梁", "宇"),
+                [
+                    ("song.mei", "宋", "梅"),
+                    ("tang.jie", "唐", "杰"),
+                    ("xie.ting", "谢", "婷"),
+                ],
+            ),
+            (
+                "Shenzhen (深圳)",
+                ("han.xue", "韩", "雪"),
+                [
+                    ("feng.chao", "冯", "超"),
+                    ("deng.qian", "邓", "倩"),
+                    ("cao.yi", "曹", "毅"),
+                    ("emily.chen", "Chen", "Emily"),
+                ],
+            ),
         ],
     ),
 }
@@ -139,13 +174,15 @@ class Command(BaseCommand):
                     person(username, last, first, Position.Kind.SALES_REP, sales_team)
                     reps += 1
 
-        self.stdout.write(self.style.SUCCESS(f"Demo company ready: {Team.objects.count()} teams, {reps} reps."))
         self.stdout.write(
-            "Logins (password for all: {pw}):\n"
+            self.style.SUCCESS(f"Demo company ready: {Team.objects.count()} teams, {reps} reps.")
+        )
+        self.stdout.write(
+            f"Logins (password for all: {password}):\n"
             "  admin        administrator (everything, Django admin)\n"
             "  vp.qian      sales VP (sees the whole company)\n"
             "  zhou.min     regional manager, East China\n"
             "  chen.jing    team manager, Shanghai\n"
             "  wang.fang    sales rep, Shanghai\n"
-            "  planner.shi / hr.jiang / service.bai   planning, HR, customer service".format(pw=password)
+            "  planner.shi / hr.jiang / service.bai   planning, HR, customer service"
         )
