@@ -27,7 +27,8 @@ def test_healthy_when_database_and_broker_answer(client):
 
 def test_unhealthy_when_the_broker_is_unreachable(client, monkeypatch):
     # A real connection attempt to a port where nothing listens (not a mock of kombu).
-    monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    # (Celery reads CELERY_BROKER_URL from the environment before its own configuration.)
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:9/0")
     monkeypatch.setitem(celery_app.conf, "broker_write_url", None)
     monkeypatch.setitem(celery_app.conf, "broker_transport_options", {})
     response = client.get(reverse("healthz"))
