@@ -23,7 +23,7 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
     autocomplete_fields = ("team",)
     fieldsets = (
         *DjangoUserAdmin.fieldsets[:1],
-        (_("Personal info"), {"fields": ("first_name", "last_name", "email", "phone")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email", "phone", "language")}),
         (_("Organisation"), {"fields": ("team", "position")}),
         *DjangoUserAdmin.fieldsets[2:],
     )

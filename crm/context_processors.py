@@ -18,6 +18,7 @@ NAV_ITEMS = [
     ("orders:order-list", _("Orders"), "receipt"),
     ("performance:scorecard-list", _("Performance"), "graph-up"),
     ("user-list", _("People"), "people"),
+    ("team-list", _("Organisation"), "diagram-3"),
 ]
 
 

@@ -6,8 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import check_for_language, get_supported_language_variant
+from django.views import i18n as i18n_views
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from crm import selectors
 from crm.health import health_report
@@ -60,6 +62,14 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+def team_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "crm/team_list.html", {"teams": selectors.team_tree(viewer=request.user)}
+    )
+
+
+@login_required
+@require_GET
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Teams are not secret (everyone sees the org chart above them); members are scoped.
     teams = {t.pk: t for t in selectors.team_tree(viewer=request.user)}
@@ -77,6 +87,19 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "children": [t for t in teams.values() if t.parent_id == pk],
         },
     )
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, remembered on the user's profile when signed in."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and check_for_language(language):
+        language = get_supported_language_variant(language)
+        if request.user.language != language:
+            request.user.language = language
+            request.user.save(update_fields=["language"])
+    return response
 
 
 @never_cache

@@ -176,3 +176,81 @@ def test_static_assets_and_phone_layout(rep_client):
     assert "vendor/bootstrap/bootstrap.min.css" in html
     assert "vendor/htmx/htmx.min.js" in html
     assert 'class="navbar-toggler"' in html  # the navigation collapses on a phone
+
+
+def test_org_chart_shows_the_chain_above_and_the_subtree_below(org):
+    client = Client()
+    client.force_login(org.rep)
+    names = [t.name for t in client.get(reverse("team-list")).context["teams"]]
+    assert names == ["Hengtai", "East", "Shanghai"]
+    client.force_login(org.regional_manager)
+    names = [t.name for t in client.get(reverse("team-list")).context["teams"]]
+    assert names == ["Hengtai", "East", "Shanghai", "Hangzhou"]
+    client.force_login(org.vp)
+    teams = client.get(reverse("team-list")).context["teams"]
+    assert len(teams) == 6
+    assert {t.name: t.member_count for t in teams}["Shanghai"] == 3
+
+
+def test_the_chosen_language_follows_the_user_to_another_device(org):
+    laptop = Client()
+    laptop.force_login(org.rep)
+    laptop.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    org.rep.refresh_from_db()
+    assert org.rep.language == "zh-hans"
+
+    phone = Client()  # no language cookie, English browser
+    phone.force_login(org.rep)
+    response = phone.get(reverse("home"), headers={"accept-language": "en"})
+    assert '<html lang="zh-hans">' in response.content.decode()
+    assert response.cookies["django_language"].value == "zh-hans"
+
+    # A cookie (an explicit choice on this device) wins over the profile.
+    phone.cookies["django_language"] = "en"
+    assert '<html lang="en">' in phone.get(reverse("home")).content.decode()
+
+
+def test_anonymous_language_switch_changes_only_the_cookie(client, org):
+    response = client.post(
+        reverse("set_language"), {"language": "zh-hans", "next": "/accounts/login/"}
+    )
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "zh-hans"
+    assert client.get(reverse("set_language")).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/",
+        "/admin/crm/user/",
+        "/admin/crm/user/add/",
+        "/admin/crm/team/",
+        "/admin/crm/team/add/",
+        "/admin/crm/position/",
+        "/admin/crm/heartbeat/",
+        "/admin/django_celery_beat/periodictask/",
+    ],
+)
+def test_admin_pages_work(admin_client_, url):
+    assert admin_client_.get(url).status_code == 200
+
+
+def test_admin_edits_a_positions_scope_but_not_beyond_what_it_sees(admin_client_, org):
+    from crm.models import Position
+
+    rep = Position.objects.get(kind="sales_rep")
+    url = f"/admin/crm/position/{rep.pk}/change/"
+    response = admin_client_.post(url, {"view_scope": "own", "edit_scope": "all"})
+    assert response.status_code == 200
+    assert "A position cannot change what it cannot see." in response.content.decode()
+    response = admin_client_.post(url, {"view_scope": "team", "edit_scope": "own"})
+    assert response.status_code == 302
+    rep.refresh_from_db()
+    assert (rep.view_scope, rep.edit_scope) == ("team", "own")
+
+
+def test_non_staff_cannot_reach_the_admin(rep_client):
+    response = rep_client.get("/admin/crm/position/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
