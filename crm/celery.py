@@ -16,7 +16,7 @@ def _prepare(sender: Celery, **kwargs) -> None:
     from django.conf import settings
 
     # The embedded broker and result store are folders: make sure they exist in every process.
-    for option in ("data_folder_in", "processed_folder"):
+    for option in ("data_folder_in", "processed_folder", "control_folder"):
         folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(option)
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)

@@ -66,6 +66,10 @@ class Team(models.Model):
             is_new = self.pk is None
             if not is_new:
                 self.path = self._path_for(self.pk)
+                if self.parent_id and f"/{self.pk}/" in self.path[: -len(f"{self.pk}/")]:
+                    raise ValidationError({"parent": _("A team cannot be placed under itself.")})
+                if kwargs.get("update_fields") is not None:
+                    kwargs["update_fields"] = {*kwargs["update_fields"], "path"}
             super().save(*args, **kwargs)
             if is_new:
                 # The path holds the primary key, known only after the insert.

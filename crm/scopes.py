@@ -82,9 +82,11 @@ def _compute_reach(user: User, *, for_change: bool) -> Reach:
         return Reach(level, user.pk)
 
     managed = list(Team.objects.filter(manager=user, is_active=True).values_list("path", flat=True))
-    paths = set(managed)
+    paths = {p for p in managed if p}  # an empty path (a row not saved via save()) would match all
     if level == DataScope.TEAM and user.team_id is not None:
-        paths.add(Team.objects.values_list("path", flat=True).get(pk=user.team_id))
+        own = Team.objects.values_list("path", flat=True).get(pk=user.team_id)
+        if own:
+            paths.add(own)
     if not paths:
         return Reach(DataScope.OWN, user.pk)
     # A manager of a region who also sits in one of its teams needs only the region's prefix.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import check_for_language, get_supported_language_variant
 from django.views import i18n as i18n_views
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -94,11 +94,10 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """Django's language switch, remembered on the user's profile when signed in."""
     response = i18n_views.set_language(request)
     language = request.POST.get("language", "")
-    if request.user.is_authenticated and check_for_language(language):
-        language = get_supported_language_variant(language)
-        if request.user.language != language:
-            request.user.language = language
-            request.user.save(update_fields=["language"])
+    user = request.user
+    if user.is_authenticated and language in dict(settings.LANGUAGES) and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
     return response
 
 

@@ -46,3 +46,16 @@ def test_chinese_names_read_family_name_first(org):
     assert str(org.rep) == "王芳"
     org.rep.last_name, org.rep.first_name = "Chen", "Emily"
     assert str(org.rep) == "Emily Chen"
+
+
+def test_a_plain_save_cannot_make_a_cycle_either(org):
+    org.east.parent = org.shanghai
+    with pytest.raises(ValidationError):
+        org.east.save()
+
+
+def test_moving_with_update_fields_keeps_the_path(org):
+    org.shanghai.parent = org.north
+    org.shanghai.save(update_fields=["parent"])
+    org.shanghai.refresh_from_db()
+    assert org.shanghai.path == f"/{org.company.pk}/{org.north.pk}/{org.shanghai.pk}/"

@@ -23,7 +23,7 @@ def test_pages_need_a_login(client, url_name):
     ("language", "expected"),
     [
         ("en", ["Log in to the CRM", "Username", "Password"]),
-        ("zh-hans", ["登录", "用户名", "密码"]),
+        ("zh-hans", ["登录客户关系管理系统", "用户名", "密码"]),
     ],
 )
 def test_login_page_renders_in_both_languages(client, language, expected):
@@ -254,3 +254,21 @@ def test_non_staff_cannot_reach_the_admin(rep_client):
     response = rep_client.get("/admin/crm/position/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_a_language_we_do_not_offer_is_ignored(rep_client, org):
+    response = rep_client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    assert response.status_code == 302
+    org.rep.refresh_from_db()
+    assert org.rep.language == ""
+
+
+def test_an_explicit_choice_beats_the_profile_on_a_device_without_cookie(org):
+    org.rep.language = "zh-hans"
+    org.rep.save()
+    client = Client()
+    client.force_login(org.rep)
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.cookies["django_language"].value == "en"
+    org.rep.refresh_from_db()
+    assert org.rep.language == "en"
