@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from crm.models import Team, User
-from crm.scopes import reach_of
+from crm.scopes import DataScope, reach_of
 
 
 def user_list(*, viewer: User, search: str = "", team: Team | None = None) -> QuerySet[User]:
@@ -31,7 +31,7 @@ def team_tree(*, viewer: User) -> list[Team]:
     """
     reach = reach_of(viewer)
     qs = Team.objects.filter(is_active=True).select_related("manager")
-    if reach.level != "all":
+    if reach.level != DataScope.ALL:
         q = Q(pk__in=viewer.team.ancestor_ids() if viewer.team_id else [])
         for path in reach.team_paths:
             q |= Q(path__startswith=path)
