@@ -16,3 +16,5 @@ class CrmConfig(AppConfig):
     def ready(self) -> None:
         # After the last app has migrated (django_celery_beat's tables exist by then).
         post_migrate.connect(_ensure_periodic_tasks, sender=self, dispatch_uid="crm-periodic-tasks")
+        # Registers the `users` kind of import/export (crm/interchange).
+        from crm import importers  # noqa: F401

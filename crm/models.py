@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -232,3 +233,92 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ImportJob(models.Model):
+    """One uploaded file on its way in: validated (dry run, the preview), then imported, each
+    step in a Celery task (crm/interchange/jobs.py). Only the statuses in TRANSITIONS follow
+    each other."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        VALIDATING = "validating", _("Checking")
+        VALIDATED = "validated", _("Ready to import")
+        INVALID = "invalid", _("Has errors")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    # A task redelivered after a worker died finds its job in VALIDATING / IMPORTING and runs
+    # again: both steps are idempotent (the import matches records by natural key).
+    TRANSITIONS = {
+        Status.UPLOADED: {Status.VALIDATING},
+        Status.VALIDATING: {Status.VALIDATING, Status.VALIDATED, Status.INVALID, Status.FAILED},
+        Status.VALIDATED: {Status.IMPORTING},
+        Status.IMPORTING: {Status.IMPORTING, Status.DONE, Status.INVALID, Status.FAILED},
+        Status.INVALID: set(),
+        Status.DONE: set(),
+        Status.FAILED: set(),
+    }
+    RUNNING = (Status.UPLOADED, Status.VALIDATING, Status.IMPORTING)
+
+    kind = models.CharField(_("kind"), max_length=30)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    created_by = models.ForeignKey(
+        "crm.User",
+        verbose_name=_("uploaded by"),
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.UPLOADED
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    to_create = models.PositiveIntegerField(_("to create"), default=0)
+    to_update = models.PositiveIntegerField(_("to update"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    # A user sees their own jobs; whoever reaches everything (admins) sees all.
+    scope_owner_field = "created_by"
+    scope_team_fields = ()
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.original_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("import-job", args=[self.pk])
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING
+
+    @property
+    def can_import(self) -> bool:
+        return self.status == self.Status.VALIDATED
+
+    @property
+    def has_row_errors(self) -> bool:
+        return any(error.get("row") for error in self.errors)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))
+
+    @property
+    def file_format(self) -> str:
+        return self.original_name.rsplit(".", 1)[-1].lower()

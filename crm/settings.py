@@ -226,7 +226,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # name: (task, seconds between runs, queue)
 CRM_PERIODIC_TASKS = {
     "crm: worker heartbeat": ("crm.tasks.heartbeat", 60, "default"),
+    "customers: public pool reclaim": ("customers.tasks.pool_reclaim_task", 24 * 3600, "default"),
+    "customers: RFM segments": ("customers.tasks.segments_recompute_task", 24 * 3600, "reports"),
 }
+# Where the RFM segmentation reads its order facts (docs/segmentation.md): a dotted path to a
+# function(today=date) returning dicts with customer_id, last_order_on, orders_12m, revenue_12m.
+CRM_RFM_FACTS_SOURCE = "customers.segments.order_facts"
 # The worker heartbeat is reported as stale by /healthz after this many seconds.
 CRM_HEARTBEAT_STALE_AFTER = env.int("CRM_HEARTBEAT_STALE_AFTER", default=300)
 

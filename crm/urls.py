@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from crm import views
+from crm import views, views_imports
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,5 +28,18 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    path("imports/", views_imports.import_index, name="import-index"),
+    path("imports/jobs/<int:pk>/", views_imports.import_job, name="import-job"),
+    path("imports/jobs/<int:pk>/progress/", views_imports.import_progress, name="import-progress"),
+    path("imports/jobs/<int:pk>/confirm/", views_imports.import_confirm, name="import-confirm"),
+    path("imports/jobs/<int:pk>/rejected/", views_imports.import_rejected, name="import-rejected"),
+    path("imports/<slug:kind>/", views_imports.import_start, name="import-start"),
+    path(
+        "imports/<slug:kind>/template.<str:fmt>",
+        views_imports.import_template,
+        name="import-template",
+    ),
+    path("exports/<slug:kind>.<str:fmt>", views_imports.export_all, name="export-all"),
+    path("customers/", include("customers.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,7 @@ from crm import selectors
 from crm.health import health_report
 from crm.models import Team, User
 from crm.scopes import get_visible_or_404, reach_of
+from customers.selectors import customer_counts
 
 PAGE_SIZE = 50
 
@@ -26,6 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "view_reach": reach_of(user),
         "change_reach": reach_of(user, for_change=True),
         "visible_people": User.objects.visible_to(user).filter(is_active=True).count(),
+        **customer_counts(user),
     }
     return render(request, "crm/home.html", context)
 

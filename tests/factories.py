@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import factory
+from django.utils import timezone
 
 from crm.models import Position, Team, User
 
@@ -36,3 +37,36 @@ class UserFactory(factory.django.DjangoModelFactory):
         if isinstance(kind, str):
             kwargs["position"] = Position.objects.get(kind=kind)
         return super()._create(model_class, *args, **kwargs)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    """A company customer; `owner=None` puts it in the public pool."""
+
+    class Meta:
+        model = "customers.Customer"
+
+    name = factory.Sequence(lambda n: f"Customer {n} Ltd")
+    kind = "company"
+    level = "C"
+    owner = factory.SubFactory(UserFactory)
+    owned_since = factory.LazyFunction(lambda: timezone.now())
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.Contact"
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Faker("name")
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.Activity"
+
+    customer = factory.SubFactory(CustomerFactory)
+    owner = factory.LazyAttribute(lambda a: a.customer.owner or UserFactory())
+    kind = "call"
+    outcome = "success"
+    occurred_at = factory.LazyFunction(lambda: timezone.now())
+    summary = "Talked about the next order."

@@ -163,6 +163,7 @@ class Command(BaseCommand):
         manage(company, head[1])  # the VP runs sales
 
         reps = 0
+        rep_users = []
         for region_name, ((r_user, r_last, r_first), teams) in ORG.items():
             region = team(region_name, Team.Kind.REGION, company)
             kind = Position.Kind.REGIONAL_MANAGER
@@ -171,11 +172,20 @@ class Command(BaseCommand):
                 sales_team = team(team_name, Team.Kind.TEAM, region)
                 manage(sales_team, person(m_user, m_last, m_first, kind, sales_team))
                 for username, last, first in members:
-                    person(username, last, first, Position.Kind.SALES_REP, sales_team)
+                    rep_users.append(
+                        person(username, last, first, Position.Kind.SALES_REP, sales_team)
+                    )
                     reps += 1
 
+        from customers.demo import seed_customers
+
+        customers = seed_customers(reps=rep_users, admin=head[0])
+
         self.stdout.write(
-            self.style.SUCCESS(f"Demo company ready: {Team.objects.count()} teams, {reps} reps.")
+            self.style.SUCCESS(
+                f"Demo company ready: {Team.objects.count()} teams, {reps} reps"
+                + (f", {customers} customers." if customers else ".")
+            )
         )
         self.stdout.write(
             f"Logins (password for all: {password}):\n"

@@ -1,0 +1,126 @@
+"""Filters of the customer list (django-filter). Every filter and sort here is an indexed column
+(customers/models.py Meta.indexes; trigram indexes for substring search on PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Team, User
+from crm.selectors import team_tree
+from customers.models import Contact, Customer
+
+
+def _owners(request):
+    if request is None:
+        return User.objects.none()
+    return User.objects.visible_to(request.user).filter(is_active=True).order_by("username")
+
+
+def _teams(request):
+    if request is None:
+        return Team.objects.none()
+    return Team.objects.filter(pk__in=[t.pk for t in team_tree(viewer=request.user)])
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class TeamChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Team) -> str:
+        return obj.indented_name
+
+
+class TeamFilter(django_filters.ModelChoiceFilter):
+    field_class = TeamChoiceField
+
+
+def customer_search_q(term: str) -> Q:
+    """Name, phone or contact name containing `term`, or the exact code."""
+    term = term.strip()
+    contacts = Contact.objects.filter(name__icontains=term).values("customer_id")
+    return (
+        Q(name__icontains=term)
+        | Q(code__iexact=term)
+        | Q(phone__contains=term)
+        | Q(pk__in=contacts)
+    )
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"), method="filter_search", widget=forms.TextInput(attrs={"type": "search"})
+    )
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Customer.Kind.choices)
+    industry = django_filters.ChoiceFilter(label=_("Industry"), choices=Customer.Industry.choices)
+    level = django_filters.ChoiceFilter(label=_("Level"), choices=Customer.Level.choices)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Customer.Status.choices)
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=Customer.Source.choices)
+    segment = django_filters.ChoiceFilter(label=_("Segment"), choices=Customer.Segment.choices)
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_owners)
+    team = TeamFilter(label=_("Team"), queryset=_teams, method="filter_team")
+    in_pool = django_filters.BooleanFilter(
+        label=_("In the public pool"),
+        field_name="owner",
+        lookup_expr="isnull",
+        widget=forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]),
+    )
+    contacted_after = django_filters.DateFilter(
+        label=_("Last contacted on or after"),
+        method="filter_contacted_after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    contacted_before = django_filters.DateFilter(
+        label=_("Last contacted before"),
+        method="filter_contacted_before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    completeness_below = django_filters.NumberFilter(
+        label=_("Completeness below (%)"), field_name="completeness", lookup_expr="lt"
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("name", "name"),
+            ("code", "code"),
+            ("last_contacted_at", "last_contacted_at"),
+            ("next_follow_up_on", "next_follow_up_on"),
+            ("created_at", "created_at"),
+            ("completeness", "completeness"),
+            ("level", "level"),
+        ),
+        field_labels={
+            "name": _("Name"),
+            "code": _("Code"),
+            "last_contacted_at": _("Last contacted"),
+            "next_follow_up_on": _("Next follow-up"),
+            "created_at": _("Created"),
+            "completeness": _("Completeness"),
+            "level": _("Level"),
+        },
+    )
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(customer_search_q(value)) if value.strip() else queryset
+
+    def filter_team(self, queryset, name, value):
+        return queryset.filter(owner__team__path__startswith=value.path) if value else queryset
+
+    def filter_contacted_after(self, queryset, name, value):
+        # A range on the stored timestamp (not __date), so the index on it is used.
+        return queryset.filter(last_contacted_at__gte=_start_of_day(value))
+
+    def filter_contacted_before(self, queryset, name, value):
+        return queryset.filter(
+            Q(last_contacted_at__lt=_start_of_day(value)) | Q(last_contacted_at__isnull=True)
+        )

@@ -1,0 +1,135 @@
+"""Reads of the customer record: scoped querysets with what their pages need loaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+from crm.models import User
+from customers.filters import CustomerFilter
+from customers.models import Activity, Contact, Customer, OwnershipChange
+
+
+def customer_list(*, viewer: User, data, request=None) -> CustomerFilter:
+    """The customer list for `viewer`, filtered by `data` (a QueryDict); `.qs` holds the rows."""
+    qs = (
+        Customer.objects.visible_to(viewer)
+        .select_related("owner", "owner__team")
+        .order_by("-created_at", "-id")
+    )
+    return CustomerFilter(data, queryset=qs, request=request)
+
+
+def customer_for_detail(*, viewer: User, pk: int) -> Customer:
+    from crm.scopes import get_visible_or_404
+
+    qs = Customer.objects.select_related("owner", "owner__team", "created_by").annotate(
+        has_contact=Exists(Contact.objects.filter(customer=OuterRef("pk")))
+    )
+    return get_visible_or_404(qs, viewer, pk=pk)
+
+
+def customer_timeline(*, customer: Customer, limit: int = 50) -> list[dict]:
+    """Activities and ownership changes, newest first, as one stream of events."""
+    activities = (
+        Activity.objects.filter(customer=customer)
+        .select_related("owner", "contact")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+    changes = (
+        OwnershipChange.objects.filter(customer=customer)
+        .select_related("from_user", "to_user", "changed_by")
+        .order_by("-changed_at", "-id")[:limit]
+    )
+    events = [{"kind": "activity", "at": a.occurred_at, "activity": a} for a in activities]
+    events += [{"kind": "ownership", "at": c.changed_at, "change": c} for c in changes]
+    events.sort(key=lambda e: e["at"], reverse=True)
+    return events[:limit]
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An existing customer that looks like the one being entered. `customer` is None when the
+    viewer may not see it: the warning then says that it exists, never what it holds."""
+
+    customer: Customer | None
+    fields: tuple[str, ...]
+    owner_team: str = ""
+
+
+def duplicates_find(
+    *, viewer: User, name: str = "", phone: str = "", email: str = "", exclude_pk=None
+) -> list[Duplicate]:
+    name, phone, email = name.strip(), phone.strip(), email.strip()
+    q = Q(pk__in=[])
+    if name:
+        q |= Q(name__iexact=name)
+    if phone:
+        q |= Q(phone=phone) | Q(pk__in=Contact.objects.filter(phone=phone).values("customer_id"))
+    if email:
+        q |= Q(email_upper=email.upper())
+    if not (name or phone or email):
+        return []
+    candidates = (
+        Customer.objects.annotate(email_upper=Upper("email"))
+        .filter(q)
+        .exclude(pk=exclude_pk)
+        .select_related("owner__team")[:10]
+    )
+    candidates = list(candidates)
+    visible = set(
+        Customer.objects.visible_to(viewer)
+        .filter(pk__in=[c.pk for c in candidates])
+        .values_list("pk", flat=True)
+    )
+    contact_phone_ids = (
+        set(
+            Contact.objects.filter(customer__in=candidates, phone=phone).values_list(
+                "customer_id", flat=True
+            )
+        )
+        if phone
+        else set()
+    )
+    result = []
+    for c in candidates:
+        fields = []
+        if name and c.name.lower() == name.lower():
+            fields.append("name")
+        if phone and (c.phone == phone or c.pk in contact_phone_ids):
+            fields.append("phone")
+        if email and c.email.lower() == email.lower():
+            fields.append("email")
+        result.append(
+            Duplicate(
+                customer=c if c.pk in visible else None,
+                fields=tuple(fields),
+                owner_team=str(c.owner.team) if c.owner and c.owner.team else "",
+            )
+        )
+    return result
+
+
+def follow_ups_due(*, user: User, today: dt.date | None = None, days_ahead: int = 7) -> QuerySet:
+    """`user`'s customers with a follow-up due within `days_ahead` days (overdue first)."""
+    today = today or timezone.localdate()
+    return (
+        Customer.objects.filter(
+            owner=user, next_follow_up_on__lte=today + dt.timedelta(days=days_ahead)
+        )
+        .select_related("owner")
+        .order_by("next_follow_up_on", "pk")
+    )
+
+
+def customer_counts(user: User) -> dict[str, int]:
+    """The home dashboard's figures for `user`, in one query."""
+    today = timezone.localdate()
+    return Customer.objects.filter(owner=user).aggregate(
+        my_customers=Count("pk"),
+        follow_ups_due=Count("pk", filter=Q(next_follow_up_on__lte=today)),
+    )

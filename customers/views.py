@@ -1,0 +1,188 @@
+"""Pages for reps: the customer list, detail with its timeline, create / edit, contacts, quick
+follow-up logging (htmx) and the follow-up list. Pool pages: customers/views_pool.py."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from crm.pagination import CappedPaginator
+from crm.scopes import can_change, get_editable_or_404, get_visible_or_404
+from customers import pool, selectors, services
+from customers.forms import ActivityForm, ContactForm, CustomerForm
+from customers.models import Contact, Customer
+from customers.sections import sections_for
+
+PAGE_SIZE = 50
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+@login_required
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    customers = selectors.customer_list(viewer=request.user, data=request.GET, request=request)
+    fmt = request.GET.get("export", "")
+    if fmt in EXPORT_FORMATS:
+        from crm.interchange import export_response
+
+        return export_response("customers", customers.qs, fmt)
+    page = CappedPaginator(customers.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "customers/customer_list.html",
+        {"filter": customers, "page": page, "ordering": request.GET.get("ordering", "")},
+    )
+
+
+@login_required
+@require_GET
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_for_detail(viewer=request.user, pk=pk)
+    editable = can_change(request.user, customer)
+    context = {
+        "customer": customer,
+        "can_edit": editable,
+        "contacts": customer.contacts.all(),
+        "timeline": selectors.customer_timeline(customer=customer),
+        "missing": [
+            Customer.key_field_label(f)
+            for f in customer.missing_key_fields(has_contact=customer.has_contact)
+        ],
+        "activity_form": ActivityForm(customer=customer) if editable else None,
+        "sections": sections_for(customer, request.user),
+    }
+    return render(request, "customers/customer_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_create(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        duplicates = selectors.duplicates_find(
+            viewer=request.user, name=data["name"], phone=data["phone"], email=data["email"]
+        )
+        if duplicates and not data.get("confirm_duplicate"):
+            form.duplicates = duplicates
+        else:
+            fields = {k: v for k, v in data.items() if k not in ("owner", "confirm_duplicate")}
+            try:
+                customer = services.customer_create(by=request.user, owner=data["owner"], **fields)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Customer %(name)s created.") % {"name": customer})
+                return redirect(customer)
+    return render(request, "customers/customer_form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def customer_duplicates(request: HttpRequest) -> HttpResponse:
+    """htmx: the duplicate warning shown while the form is filled in."""
+    duplicates = selectors.duplicates_find(
+        viewer=request.user,
+        name=request.GET.get("name", ""),
+        phone=request.GET.get("phone", ""),
+        email=request.GET.get("email", ""),
+        exclude_pk=request.GET.get("exclude") or None,
+    )
+    return render(request, "customers/partials/duplicates.html", {"duplicates": duplicates})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_update(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_editable_or_404(Customer, request.user, pk=pk)
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(customer=customer, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(customer)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+
+
+@login_required
+@require_POST
+def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_editable_or_404(Customer, request.user, pk=pk)
+    form = ActivityForm(request.POST, customer=customer)
+    is_htmx = request.headers.get("HX-Request") == "true"
+    if form.is_valid():
+        services.activity_log(customer=customer, by=request.user, **form.cleaned_data)
+        if not is_htmx:
+            messages.success(request, _("Follow-up logged."))
+            return redirect(customer)
+        form = ActivityForm(customer=customer)
+    elif not is_htmx:
+        messages.error(request, _("The follow-up was not logged: check the form."))
+        return redirect(customer)
+    context = {
+        "customer": customer,
+        "activity_form": form,
+        "timeline": selectors.customer_timeline(customer=customer),
+        "logged": form.is_bound is False,
+    }
+    return render(request, "customers/partials/activity_panel.html", context)
+
+
+def _contact_form_page(request, *, customer: Customer, contact: Contact) -> HttpResponse:
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        services.contact_save(contact=form.instance, by=request.user)
+        messages.success(request, _("Contact %(name)s saved.") % {"name": form.instance})
+        return redirect(customer)
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"form": form, "customer": customer, "contact": contact},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_editable_or_404(Customer, request.user, pk=pk)
+    return _contact_form_page(request, customer=customer, contact=Contact(customer=customer))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_visible_or_404(Contact.objects.select_related("customer"), request.user, pk=pk)
+    if not can_change(request.user, contact.customer):
+        raise PermissionDenied
+    return _contact_form_page(request, customer=contact.customer, contact=contact)
+
+
+@login_required
+@require_POST
+def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_visible_or_404(Contact.objects.select_related("customer"), request.user, pk=pk)
+    if not can_change(request.user, contact.customer):
+        raise PermissionDenied
+    customer = contact.customer
+    services.contact_delete(contact=contact, by=request.user)
+    messages.success(request, _("Contact %(name)s deleted.") % {"name": contact})
+    return redirect(customer)
+
+
+@login_required
+@require_GET
+def follow_up_list(request: HttpRequest) -> HttpResponse:
+    customers = list(selectors.follow_ups_due(user=request.user))
+    return render(
+        request,
+        "customers/follow_up_list.html",
+        {"customers": customers, "warnings": pool.pool_warnings(user=request.user)},
+    )
