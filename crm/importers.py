@@ -27,7 +27,7 @@ from crm.interchange import (
     Row,
     register,
 )
-from crm.models import Position, Team, User
+from crm.models import Position, Team, User, is_administrator
 
 # The short position names of the interchange format.
 POSITION_NAMES = {
@@ -44,12 +44,7 @@ USER_FIELDS = ("first_name", "last_name", "email", "team", "position")
 
 
 def is_admin(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    position = user.position
-    return position is not None and position.kind == Position.Kind.ADMIN
+    return is_administrator(user)
 
 
 def split_full_name(full_name: str) -> tuple[str, str]:

@@ -235,6 +235,31 @@ class Heartbeat(models.Model):
         return f"{self.component} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
 
 
+def is_administrator(user) -> bool:
+    """Superusers and people in the admin position (imports of people, everyone's imports)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.is_superuser or (
+        user.position is not None and user.position.kind == Position.Kind.ADMIN
+    )
+
+
+class ImportJobQuerySet(ScopedQuerySet):
+    """Import jobs are private to their uploader (they hold the uploaded rows and their
+    errors); administrators see them all. Not the position's scope: a VP sees every customer,
+    but not a planner's half-finished upload."""
+
+    def visible_to(self, user) -> ImportJobQuerySet:
+        if is_administrator(user):
+            return self.all()
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(created_by=user)
+
+    def editable_by(self, user) -> ImportJobQuerySet:
+        return self.visible_to(user)
+
+
 class ImportJob(models.Model):
     """One uploaded file on its way in: validated (dry run, the preview), then imported, each
     step in a Celery task (crm/interchange/jobs.py). Only the statuses in TRANSITIONS follow
@@ -263,7 +288,7 @@ class ImportJob(models.Model):
     RUNNING = (Status.UPLOADED, Status.VALIDATING, Status.IMPORTING)
 
     kind = models.CharField(_("kind"), max_length=30)
-    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
     created_by = models.ForeignKey(
         "crm.User",
@@ -284,11 +309,7 @@ class ImportJob(models.Model):
     message = models.TextField(_("message"), blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
-
-    # A user sees their own jobs; whoever reaches everything (admins) sees all.
-    scope_owner_field = "created_by"
-    scope_team_fields = ()
+    objects = ImportJobQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("import")

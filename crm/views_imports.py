@@ -62,13 +62,15 @@ def import_index(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_start(request: HttpRequest, kind: str) -> HttpResponse:
     importer = _importable(request, kind)
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    form = ImportUploadForm(request.POST, request.FILES) if request.method == "POST" else None
+    if form is not None and form.is_valid():
         job = import_jobs.import_job_create(
             kind=kind, uploaded_file=form.cleaned_data["file"], by=request.user
         )
         return redirect(job)
-    return render(request, "crm/import_start.html", {"importer": importer, "form": form})
+    return render(
+        request, "crm/import_start.html", {"importer": importer, "form": form or ImportUploadForm()}
+    )
 
 
 @login_required

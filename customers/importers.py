@@ -307,6 +307,7 @@ class ContactImporter(CustomerRecordImporter):
             for contact in Contact.objects.filter(customer_id__in=batch).order_by("-id"):
                 self.existing[(contact.customer_id, contact.name)] = contact  # oldest wins
         self.primary_row: dict[int, int] = {}
+        self.primary_kept: set[int] = set()  # existing contacts the file names primary
         self.to_create: list[Contact] = []
         self.to_update: list[tuple[Contact, set[str]]] = []
 
@@ -337,6 +338,8 @@ class ContactImporter(CustomerRecordImporter):
         self.clean_fields(contact, row)
         if row.errors:
             return UNCHANGED
+        if current is not None and contact.is_primary:
+            self.primary_kept.add(current.pk)
         if current is None:
             self.to_create.append(contact)
             return CREATE
@@ -353,11 +356,9 @@ class ContactImporter(CustomerRecordImporter):
             "default_change_reason": self.change_reason,
         }
         # One primary contact per customer: the file's primary takes over (as contact_save does).
-        keep = {c.pk for c, _f in self.to_update if c.is_primary}
-        primary_customers = sorted(self.primary_row)
-        for batch in self.batches(primary_customers):
+        for batch in self.batches(sorted(self.primary_row)):
             Contact.objects.filter(customer_id__in=batch, is_primary=True).exclude(
-                pk__in=keep
+                pk__in=self.primary_kept
             ).update(is_primary=False)
         bulk_create_with_history(self.to_create, Contact, **history)
         fields: set[str] = set()

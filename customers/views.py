@@ -30,7 +30,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if fmt in EXPORT_FORMATS:
         from crm.interchange import export_response
 
-        return export_response("customers", customers.qs, fmt)
+        return export_response("customers", customers.qs, fmt, user=request.user)
     page = CappedPaginator(customers.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

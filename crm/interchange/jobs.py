@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.interchange.base import RowError, run_import
@@ -81,6 +82,12 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
 
 
 def _execute(job: ImportJob, *, dry_run: bool) -> ImportJob:
+    # The messages stored on the job are read by the uploader: write them in their language.
+    with translation.override(job.created_by.language or settings.LANGUAGE_CODE):
+        return _execute_in_language(job, dry_run=dry_run)
+
+
+def _execute_in_language(job: ImportJob, *, dry_run: bool) -> ImportJob:
     def progress(done: int) -> None:
         ImportJob.objects.filter(pk=job.pk).update(processed_rows=done)
 

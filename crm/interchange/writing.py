@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,6 +80,8 @@ def file_response(content: bytes, fmt: str, filename: str) -> HttpResponse:
 def export_rows(kind: str, queryset, *, user: Any | None) -> tuple[list[str], Iterable[list]]:
     """The header and rows of an export of `queryset` (narrowed to what `user` may see)."""
     importer_class = get_importer(kind)
+    if user is not None and not importer_class.may_export(user):
+        raise PermissionDenied
     importer = importer_class(user=user)
     queryset = importer.export_queryset(importer.visible(queryset))
     columns = importer_class.columns
@@ -96,7 +99,8 @@ def export_response(
 ) -> HttpResponse:
     """Download `queryset` (e.g. the filtered list) as CSV or XLSX in the interchange format of
     `kind`, with exactly the import's columns, so the file re-imports unchanged. Rows outside
-    what `user` may see are left out whatever the queryset holds."""
+    what `user` may see are left out whatever the queryset holds; PermissionDenied if `user` may
+    not export this kind at all."""
     if fmt not in CONTENT_TYPES:
         raise ValueError(f"Unknown format {fmt!r}")
     header, rows = export_rows(kind, queryset, user=user)

@@ -59,7 +59,9 @@ HEADER = ["code", "name", "kind", "level", "phone", "birthday"]
 # --- reading files -----------------------------------------------------------------------------
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
 def test_reads_utf8_csv_with_or_without_bom(encoding):
-    result = table(csv_bytes([HEADER, ["C1", "恒泰机械", "company", "A", "", ""]], encoding=encoding))
+    result = table(
+        csv_bytes([HEADER, ["C1", "恒泰机械", "company", "A", "", ""]], encoding=encoding)
+    )
     assert result.header == HEADER  # the BOM does not stick to the first header
     assert result.rows == [(2, ["C1", "恒泰机械", "company", "A", "", ""])]
 
@@ -81,14 +83,17 @@ def test_reads_gbk_csv_saved_by_excel_with_chinese_headers(db):
 
 def test_reads_semicolon_and_tab_separated_csv():
     for delimiter in (";", "\t"):
-        data = csv_bytes([HEADER, ["C1", "Acme, Inc.", "company", "A", "", ""]], delimiter=delimiter)
+        data = csv_bytes(
+            [HEADER, ["C1", "Acme, Inc.", "company", "A", "", ""]], delimiter=delimiter
+        )
         assert table(data).rows[0][1][1] == "Acme, Inc."
 
 
 def test_reads_the_first_sheet_of_an_xlsx_with_typed_cells(db):
     rows = [
         ["code", "name", "phone", "birthday", "created_at"],
-        ["X1", "Excel Ltd", 13800138000, dt.datetime(1990, 1, 2), dt.datetime(2024, 5, 6, 9, 30)],
+        # Excel cells hold naive dates and times: read in the company's time zone.
+        ["X1", "Excel Ltd", 13800138000, dt.datetime(1990, 1, 2), dt.datetime(2024, 5, 6, 9, 30)],  # noqa: DTZ001
         [None, None, None, None, None],  # blank rows are skipped, numbering kept
         ["X2", "Second", "021-1234", None, None],
     ]
@@ -105,7 +110,7 @@ def test_reads_the_first_sheet_of_an_xlsx_with_typed_cells(db):
 @pytest.mark.parametrize(
     ("data", "name", "expected"),
     [
-        (random.Random(7).randbytes(4000).replace(b"\x00", b"\x01"), "x.csv", "encoding"),
+        (random.Random(7).randbytes(4000).replace(b"\x00", b"\x01"), "x.csv", "encoding"),  # noqa: S311
         (b"\x00\x01binary\x00", "x.csv", "not a text file"),
         (b"not a zip at all", "x.xlsx", "not a valid Excel"),
         (b"whatever", "old.xls", ".xls"),
@@ -241,7 +246,7 @@ def test_rejected_rows_file_holds_the_failed_rows_as_uploaded_plus_the_error(db,
 def test_export_reimports_unchanged(org, fmt):
     CustomerFactory(
         code="E1",
-        name="=HYPERLINK(\"http://evil\")",  # formula-like text must not run in Excel...
+        name='=HYPERLINK("http://evil")',  # formula-like text must not run in Excel...
         owner=org.rep,
         phone="+86 138 0013 8000",
         birthday=dt.date(1980, 1, 2),
@@ -278,3 +283,37 @@ def test_template_has_the_header_and_an_example_that_validates(db):
     assert parsed.header[:3] == ["code", "name", "kind"]
     result = run_import("customers", parsed, user=None, dry_run=True)
     assert [e for e in result.errors if e.column != "owner"] == []  # no such user in an empty db
+
+
+def test_choices_accept_the_label_in_chinese_and_short_names(db):
+    from crm.importers import UserImporter
+
+    position = UserImporter.column("position")
+    assert position.parse("销售代表") == "sales_rep"  # the Chinese label of "Sales rep"
+    assert position.parse("Regional manager") == "regional_manager"
+    assert position.parse("manager") == "regional_manager"
+    assert position.format("regional_manager") == "manager"  # exports use the short names
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-03-01T14:30:00+08:00", dt.datetime(2025, 3, 1, 14, 30, tzinfo=SHANGHAI)),
+        ("2025-03-01T06:30:00Z", dt.datetime(2025, 3, 1, 14, 30, tzinfo=SHANGHAI)),
+        ("2025/3/1 14:30", dt.datetime(2025, 3, 1, 14, 30, tzinfo=SHANGHAI)),
+        ("2025-03-01", dt.datetime(2025, 3, 1, tzinfo=SHANGHAI)),
+    ],
+)
+def test_datetime_formats(text, expected):
+    from customers.importers import ActivityImporter
+
+    assert ActivityImporter.column("occurred_at").parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("是", True), ("否", False), ("Yes", True), ("", False)]
+)
+def test_bool_words(text, expected):
+    from customers.importers import ContactImporter
+
+    assert ContactImporter.column("is_primary").parse(text) is expected
