@@ -422,11 +422,11 @@ def test_completeness_follows_the_kpi_key_fields(kind, fields, contact, expected
 def test_export_of_the_filtered_list_stays_in_scope(rep_client, book):
     response = rep_client.get(LIST, {"export": "csv", "q": "Ltd"})
     assert response.status_code == 200
-    body = response.content.decode("utf-8-sig")
+    body = response.getvalue().decode("utf-8-sig")
     assert body.splitlines()[0].startswith("code,name,")
     assert "Mine Ltd" in body
     assert "Pool Ltd" in body
     assert "Beijing Ltd" not in body
     assert "Teammate Ltd" not in body
-    filtered = rep_client.get(LIST, {"export": "csv", "in_pool": "true"}).content.decode()
+    filtered = rep_client.get(LIST, {"export": "csv", "in_pool": "true"}).getvalue().decode()
     assert "Mine Ltd" not in filtered

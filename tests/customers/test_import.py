@@ -98,7 +98,7 @@ def test_command_imports_users_with_teams_positions_and_managers(org, write_file
 
 def test_users_export_reimports_unchanged(org):
     response = export_response("users", User.objects.all(), "xlsx", user=org.admin)
-    table = read_table(io.BytesIO(response.content), "users.xlsx")
+    table = read_table(io.BytesIO(response.getvalue()), "users.xlsx")
     result = run_import("users", table, user=org.admin, dry_run=True)
     assert result.errors == []
     assert (result.to_create, result.to_update) == (0, 0)
@@ -216,7 +216,7 @@ def test_customers_export_reimports_unchanged(org):
     CustomerFactory(code="A1", owner=org.rep, phone="+86 21 5555", industry="it", level="A")
     CustomerFactory(code="A2", owner=None, kind="person", birthday=dt.date(1990, 3, 4))
     response = export_response("customers", Customer.objects.all(), "csv", user=org.manager)
-    table = read_table(io.BytesIO(response.content), "c.csv")
+    table = read_table(io.BytesIO(response.getvalue()), "c.csv")
 
     result = run_import("customers", table, user=org.admin, dry_run=False)
 
@@ -275,7 +275,7 @@ def test_contacts_export_reimports_unchanged(org):
     ContactFactory(customer=CustomerFactory(owner=org.rep), is_primary=True, phone="1")
     ContactFactory(customer=CustomerFactory(owner=org.rep), birthday=dt.date(1970, 1, 1))
     response = export_response("contacts", Contact.objects.all(), "xlsx", user=org.rep)
-    table = read_table(io.BytesIO(response.content), "c.xlsx")
+    table = read_table(io.BytesIO(response.getvalue()), "c.xlsx")
     result = run_import("contacts", table, user=org.rep, dry_run=True)
     assert (result.errors, result.unchanged, result.to_update) == ([], 2, 0)
 
@@ -334,7 +334,7 @@ def test_activities_export_reimports_unchanged(org):
     ActivityFactory(customer=CustomerFactory(owner=org.rep), summary="=1+1 looks like a formula")
     ActivityFactory(customer=CustomerFactory(owner=org.teammate), kind="visit")
     response = export_response("activities", Activity.objects.all(), "csv", user=org.manager)
-    table = read_table(io.BytesIO(response.content), "a.csv")
+    table = read_table(io.BytesIO(response.getvalue()), "a.csv")
     result = run_import("activities", table, user=org.manager, dry_run=True)
     assert (result.errors, result.unchanged) == ([], 2)
 
@@ -393,11 +393,11 @@ def test_template_download(rep_client):
     response = rep_client.get(reverse("import-template", args=["customers", "csv"]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    lines = response.content.decode("utf-8-sig").splitlines()
+    lines = response.getvalue().decode("utf-8-sig").splitlines()
     assert lines[0].startswith("code,name,kind")
     assert len(lines) == 2
     response = rep_client.get(reverse("import-template", args=["customers", "xlsx"]))
-    assert read_table(io.BytesIO(response.content), "t.xlsx").header[0] == "code"
+    assert read_table(io.BytesIO(response.getvalue()), "t.xlsx").header[0] == "code"
 
 
 def test_upload_preview_then_import(
@@ -461,7 +461,7 @@ def test_preview_lists_errors_and_offers_the_rejected_rows(
 
     response = rep_client.get(reverse("import-rejected", args=[job.pk]))
     assert response.status_code == 200
-    rejected = read_table(io.BytesIO(response.content), "r.xlsx")
+    rejected = read_table(io.BytesIO(response.getvalue()), "r.xlsx")
     assert rejected.header[-1] == "error"
     assert [cells[0] for _n, cells in rejected.rows] == ["THEIRS", "BAD"]
     assert not Customer.objects.filter(code__in=["OK1", "BAD"]).exists()
@@ -552,9 +552,9 @@ def test_export_pages_are_scoped(rep_client, admin_client_, org):
     CustomerFactory(code="MINE", owner=org.rep)
     CustomerFactory(code="THEIRS", owner=org.other_team_rep)
     response = rep_client.get(reverse("export-all", args=["customers", "csv"]))
-    codes = [c[0] for _n, c in read_table(io.BytesIO(response.content), "x.csv").rows]
+    codes = [c[0] for _n, c in read_table(io.BytesIO(response.getvalue()), "x.csv").rows]
     assert codes == ["MINE"]
     assert rep_client.get(reverse("export-all", args=["users", "csv"])).status_code == 403
     assert rep_client.get(reverse("export-all", args=["customers", "pdf"])).status_code == 404
     response = admin_client_.get(reverse("export-all", args=["customers", "xlsx"]))
-    assert len(read_table(io.BytesIO(response.content), "x.xlsx").rows) == 2
+    assert len(read_table(io.BytesIO(response.getvalue()), "x.xlsx").rows) == 2
