@@ -37,6 +37,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -75,6 +76,9 @@ COUNTED_STATUSES = ("confirmed", "shipped", "delivered", "completed")
 
 # Customers read and written per batch while copying the facts.
 BATCH_SIZE = 2000
+# Customers (a range of ids) per UPDATE of the segments: each commits on its own, so a rep's edit
+# never waits on a row lock for more than one range (a few seconds at most).
+ASSIGN_RANGE = 50_000
 
 FACT_FIELDS = ("last_order_on", "orders_12m", "revenue_12m")
 CENT = Decimal("0.01")
@@ -183,15 +187,15 @@ def _write_facts(customers: list[Customer]) -> None:
     if connection.vendor != "postgresql":
         Customer.objects.bulk_update(customers, FACT_FIELDS, batch_size=BATCH_SIZE)
         return
-    meta = Customer._meta
-    column = {name: connection.ops.quote_name(meta.get_field(name).column) for name in FACT_FIELDS}
+    meta, quote = Customer._meta, connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    last, orders, revenue = (quote(meta.get_field(name).column) for name in FACT_FIELDS)
+    # Identifiers come from the model's meta; every value is a parameter.
     sql = (
-        f"UPDATE {connection.ops.quote_name(meta.db_table)} AS c SET "
-        f"{column['last_order_on']} = v.last_order_on, {column['orders_12m']} = v.orders_12m, "
-        f"{column['revenue_12m']} = v.revenue_12m "
+        f"UPDATE {table} AS c SET {last} = v.last_order_on, {orders} = v.orders_12m, "  # noqa: S608
+        f"{revenue} = v.revenue_12m "
         "FROM unnest(%s::bigint[], %s::date[], %s::integer[], %s::numeric[]) "
-        "AS v(id, last_order_on, orders_12m, revenue_12m) "
-        f"WHERE c.{connection.ops.quote_name(meta.pk.column)} = v.id"
+        f"AS v(id, last_order_on, orders_12m, revenue_12m) WHERE c.{pk} = v.id"
     )
     params = [[c.pk for c in customers]] + [
         [getattr(c, name) for c in customers] for name in FACT_FIELDS
@@ -301,13 +305,22 @@ class _Rules:
 
 
 def _assign_segments(*, today: date, cuts: dict[int, Decimal], now) -> int:
-    """One UPDATE of the customers whose score or segment differs from the computed one."""
+    """UPDATEs, one per range of ids, of the customers whose score or segment differs from the
+    computed one."""
     rules = _Rules(today, cuts)
     segment, score = rules.segment(), rules.rfm_score()
     stale = Customer.objects.filter(
         ~Q(segment=segment) | ~Q(rfm_score=score) | Q(segment_updated_at__isnull=True)
     )
-    return stale.update(segment=segment, rfm_score=score, segment_updated_at=now)
+    ids = Customer.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    if ids["low"] is None:
+        return 0
+    return sum(
+        stale.filter(pk__gte=start, pk__lt=start + ASSIGN_RANGE).update(
+            segment=segment, rfm_score=score, segment_updated_at=now
+        )
+        for start in range(ids["low"], ids["high"] + 1, ASSIGN_RANGE)
+    )
 
 
 # --- The service ---------------------------------------------------------------------------------

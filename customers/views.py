@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.pagination import CappedPaginator
-from crm.scopes import can_change, get_editable_or_404, get_visible_or_404
+from crm.scopes import (
+    DataScope,
+    can_change,
+    get_editable_or_404,
+    get_visible_or_404,
+    reach_of,
+)
 from customers import pool, selectors, services
 from customers.forms import ActivityForm, ContactForm, CustomerForm
 from customers.models import Contact, Customer
@@ -20,6 +26,10 @@ from customers.sections import sections_for
 
 PAGE_SIZE = 50
 EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def can_create(user) -> bool:
+    return reach_of(user, for_change=True).level != DataScope.NONE
 
 
 @login_required
@@ -35,7 +45,12 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "customers/customer_list.html",
-        {"filter": customers, "page": page, "ordering": request.GET.get("ordering", "")},
+        {
+            "filter": customers,
+            "page": page,
+            "ordering": request.GET.get("ordering", ""),
+            "can_create": can_create(request.user),
+        },
     )
 
 
@@ -62,6 +77,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_create(request: HttpRequest) -> HttpResponse:
+    if not can_create(request.user):
+        raise PermissionDenied  # read-only positions (planning, HR) add no customers
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

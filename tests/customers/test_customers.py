@@ -282,6 +282,8 @@ def test_read_only_position_gets_403_on_edit(org, book):
     assert client.get(book["mine"].get_absolute_url()).status_code == 200
     assert client.get(url).status_code == 403
     assert client.post(url, customer_data()).status_code == 403
+    assert client.post(reverse("customers:customer-create"), customer_data()).status_code == 403
+    assert Customer.objects.count() == 5
 
 
 # --- follow-ups ------------------------------------------------------------------------------

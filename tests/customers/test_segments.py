@@ -320,12 +320,21 @@ def test_queries_grow_with_batches_not_customers(facts, monkeypatch, django_asse
         add_fact(facts, CustomerFactory(), days_ago=i * 12, orders=1 + i % 13, revenue=f"{i}.50")
     CustomerFactory.create_batch(5)  # prospects
     # Per batch of 10: read the current facts, write the changed ones. Then: clear the others,
-    # count, cut points, one UPDATE for scores and segments, the summary.
-    with django_assert_max_num_queries(3 * 2 + 5):
+    # count, cut points, the id range, one UPDATE for scores and segments, the summary.
+    with django_assert_max_num_queries(3 * 2 + 6):
         result = segments_recompute(today=TODAY)
     assert result["segments_changed"] == 35
-    with django_assert_max_num_queries(3 * 1 + 5):
+    with django_assert_max_num_queries(3 * 1 + 6):
         segments_recompute(today=TODAY)
+
+
+def test_segments_are_written_by_ranges_of_ids(scenario, monkeypatch):
+    monkeypatch.setattr(segments, "ASSIGN_RANGE", 3)
+    result = segments_recompute(today=TODAY)
+    assert result["segments_changed"] == Customer.objects.count() == 13
+    champion = Customer.objects.get(pk=scenario["champion"].pk)
+    assert (champion.segment, champion.rfm_score) == (S.CHAMPION, "555")
+    assert segments_recompute(today=TODAY)["segments_changed"] == 0
 
 
 # --- The real-orders aggregate, over a stand-in for the planned orders.Order / OrderLine -------
