@@ -8,8 +8,8 @@ Two steps, both sized for a million customers:
    `order_facts`, one aggregate query over the orders app. They are copied onto the customer row
    in batches, writing only what changed; customers the source no longer mentions are cleared in
    one UPDATE.
-2. **Scores and segment** are then one UPDATE computed by the database from those columns, the
-   monetary quintile cut points being read first with one window query.
+2. **Scores and segment** are then computed by the database from those columns, in UPDATEs by
+   ranges of ids, the monetary quintile cut points being read first with one window query.
 
 Idempotent: a second run on the same day with the same orders writes no row. Not one big
 transaction on purpose: a night-long lock on every customer would block the reps' edits, and a
@@ -77,7 +77,7 @@ COUNTED_STATUSES = ("confirmed", "shipped", "delivered", "completed")
 # Customers read and written per batch while copying the facts.
 BATCH_SIZE = 2000
 # Customers (a range of ids) per UPDATE of the segments: each commits on its own, so a rep's edit
-# never waits on a row lock for more than one range (a few seconds at most).
+# never waits on a row lock for more than one range (seconds, not the whole run).
 ASSIGN_RANGE = 50_000
 
 FACT_FIELDS = ("last_order_on", "orders_12m", "revenue_12m")
@@ -182,8 +182,8 @@ def _store_facts(facts: Iterable[dict]) -> tuple[int, int, set[int] | None]:
 
 def _write_facts(customers: list[Customer]) -> None:
     """One UPDATE for a batch. On PostgreSQL a join on arrays: bulk_update's CASE WHEN id = ...
-    has one branch per row, so a batch costs rows² (measured: 190 s instead of 6 s for 150,000
-    customers)."""
+    has one branch per row, so a batch costs rows² (measured on 150,000 customers: 135 s against
+    45 s)."""
     if connection.vendor != "postgresql":
         Customer.objects.bulk_update(customers, FACT_FIELDS, batch_size=BATCH_SIZE)
         return
@@ -237,7 +237,8 @@ def monetary_cut_points() -> dict[int, Decimal]:
     if not wanted:
         return {}
     ranked = (
-        active.annotate(row=Window(RowNumber(), order_by=[F("revenue_12m").asc(), F("pk").asc()]))
+        active.order_by()
+        .annotate(row=Window(RowNumber(), order_by=[F("revenue_12m").asc(), F("pk").asc()]))
         .filter(row__in=wanted)
         .values_list("row", "revenue_12m")
     )

@@ -15,7 +15,15 @@ def pool_reclaim_task() -> dict:
     return pool.pool_reclaim_run()
 
 
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+# The first run over a million customers takes minutes (later runs write only what changed);
+# every batch commits on its own, so a retry resumes cheaply.
+@shared_task(
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=3600,
+    time_limit=3700,
+)
 def segments_recompute_task() -> dict:
     """Nightly: recompute every customer's RFM segment."""
     return segments.segments_recompute()
