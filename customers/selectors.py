@@ -133,3 +133,41 @@ def customer_counts(user: User) -> dict[str, int]:
         my_customers=Count("pk"),
         follow_ups_due=Count("pk", filter=Q(next_follow_up_on__lte=today)),
     )
+
+
+def customer_changes(*, customer: Customer, limit: int = 100) -> list[dict]:
+    """The customer's edits, newest first: who changed which fields from what to what."""
+    records = list(
+        customer.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : limit + 1
+        ]
+    )
+    changes = []
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        if len(changes) == limit:
+            break
+        if older is None:
+            if len(records) <= limit:  # the very first record: the creation
+                changes.append({"record": newer, "created": True, "fields": []})
+            continue
+        delta = newer.diff_against(older)
+        fields = [
+            {
+                "label": Customer._meta.get_field(c.field).verbose_name,
+                "old": _display(newer, c.field, c.old),
+                "new": _display(newer, c.field, c.new),
+            }
+            for c in delta.changes
+        ]
+        if fields:
+            changes.append({"record": newer, "created": False, "fields": fields})
+    return changes
+
+
+def _display(record, field_name: str, value) -> str:
+    field = Customer._meta.get_field(field_name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.is_relation:
+        return str(value or "")
+    return "" if value is None else str(value)

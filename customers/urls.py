@@ -11,6 +11,7 @@ urlpatterns = [
     path("follow-ups/", views.follow_up_list, name="follow-up-list"),
     path("<int:pk>/", views.customer_detail, name="customer-detail"),
     path("<int:pk>/edit/", views.customer_update, name="customer-update"),
+    path("<int:pk>/history/", views.customer_history, name="customer-history"),
     path("<int:pk>/activities/new/", views.activity_create, name="activity-create"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact-create"),
     path("contacts/<int:pk>/edit/", views.contact_update, name="contact-update"),

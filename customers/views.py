@@ -203,3 +203,13 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
         "customers/follow_up_list.html",
         {"customers": customers, "warnings": pool.pool_warnings(user=request.user)},
     )
+
+
+@login_required
+@require_GET
+def customer_history(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    changes = selectors.customer_changes(customer=customer)
+    return render(
+        request, "customers/customer_history.html", {"customer": customer, "changes": changes}
+    )

@@ -432,3 +432,22 @@ def test_export_of_the_filtered_list_stays_in_scope(rep_client, book):
     assert "Teammate Ltd" not in body
     filtered = rep_client.get(LIST, {"export": "csv", "in_pool": "true"}).getvalue().decode()
     assert "Mine Ltd" not in filtered
+
+
+def test_change_history_shows_who_changed_what(manager_client, rep_client, org, book):
+    customer = book["teammate"]
+    customer.history.update(history_user=org.teammate)
+    manager_client.post(
+        reverse("customers:customer-update", args=[customer.pk]),
+        customer_data(name="Teammate Renamed", level="A"),
+    )
+    response = manager_client.get(reverse("customers:customer-history", args=[customer.pk]))
+    first = response.context["changes"][0]
+    assert first["record"].history_user == org.manager
+    changed = {str(f["label"]): (f["old"], f["new"]) for f in first["fields"]}
+    assert changed["name"] == ("Teammate Ltd", "Teammate Renamed")
+    assert changed["level"][1].startswith("A")
+    assert response.context["changes"][-1]["created"]
+    # The history is as private as the customer.
+    history_url = reverse("customers:customer-history", args=[customer.pk])
+    assert rep_client.get(history_url).status_code == 404
