@@ -119,7 +119,7 @@ class Customer(models.Model):
         related_name="customers",
         help_text=_("Empty: the customer is in the public pool."),
     )
-    region = models.CharField(_("region"), max_length=60, blank=True)
+    region = models.CharField(_("area"), max_length=60, blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -348,7 +348,7 @@ class Activity(models.Model):
         CALL = "call", _("Phone call")
         VISIT = "visit", _("Visit")
         MEETING = "meeting", _("Meeting")
-        EMAIL = "email", _("Email")
+        EMAIL = "email", pgettext_lazy("activity type", "Email")
         WECHAT = "wechat", _("WeChat")
         QQ = "qq", _("QQ")
         SMS = "sms", _("SMS")

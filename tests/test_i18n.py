@@ -11,7 +11,8 @@ LOCALE = Path(__file__).resolve().parents[1] / "locale" / "zh_Hans" / "LC_MESSAG
 
 
 def _po_entries(path: Path) -> dict[str, str]:
-    """msgid -> msgstr (first plural form) of the non-obsolete, non-fuzzy entries of a .po file."""
+    """key -> msgstr (first plural form) of the non-obsolete, non-fuzzy entries of a .po file.
+    The key is the msgid, or "context\x04msgid" for a pgettext entry (as in the .mo)."""
     entries: dict[str, str] = {}
     fields: dict[str, str] = {}
     current = None
@@ -19,7 +20,10 @@ def _po_entries(path: Path) -> dict[str, str]:
 
     def flush():
         if "msgid" in fields and fields["msgid"] and not fuzzy:
-            entries[fields["msgid"]] = fields.get("msgstr", fields.get("msgstr[0]", ""))
+            key = fields["msgid"]
+            if "msgctxt" in fields:
+                key = f"{fields['msgctxt']}\x04{key}"
+            entries[key] = fields.get("msgstr", fields.get("msgstr[0]", ""))
 
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
