@@ -279,7 +279,8 @@ def _fill_customers(cur, org: dict, n: int) -> None:
             created, created, owner_id, owner_id
         FROM (
             SELECT g, random() AS u_lang, random() AS u_level,
-                   timestamptz '2021-01-01' + (now() - timestamptz '2021-01-01') * (g::float8 / %(n)s)
+                   timestamptz '2021-01-01'
+                       + (now() - timestamptz '2021-01-01') * (g::float8 / %(n)s)
                        - random() * interval '1 day' AS created,
                    CASE WHEN random() < %(pool)s THEN NULL
                         ELSE (%(reps)s::bigint[])[
@@ -438,7 +439,7 @@ def measure(client: Client, url: str, *, runs: int, warmups: int) -> dict:
         response = client.get(url, secure=True)
         if response.status_code != 200:
             return {"error": f"HTTP {response.status_code}", "url": url}
-    timings, queries = [], []
+    timings, queries, sql_ms = [], [], []
     slowest: list[dict] = []
     for _ in range(runs):
         with CaptureQueriesContext(connection) as ctx:
@@ -447,6 +448,7 @@ def measure(client: Client, url: str, *, runs: int, warmups: int) -> dict:
             timings.append((time.perf_counter() - t0) * 1000)
         assert response.status_code == 200, (url, response.status_code)  # noqa: S101
         queries.append(len(ctx.captured_queries))
+        sql_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
         slowest = sorted(ctx.captured_queries, key=lambda q: float(q["time"]), reverse=True)[:2]
     timings.sort()
     return {
@@ -454,6 +456,7 @@ def measure(client: Client, url: str, *, runs: int, warmups: int) -> dict:
         "median_ms": round(statistics.median(timings), 1),
         "p95_ms": round(timings[math.ceil(0.95 * len(timings)) - 1], 1),
         "min_ms": round(timings[0], 1),
+        "sql_median_ms": round(statistics.median(sql_ms), 1),
         "queries": max(queries),
         "queries_fixed": min(queries) == max(queries),
         "slowest_sql": [
@@ -540,7 +543,7 @@ def _line(row: dict) -> str:
         return f"{row['persona']:<22} {row['case']:<22} ERROR {row['error']}"
     return (
         f"{row['persona']:<22} {row['case']:<22} {row['median_ms']:>8.1f} {row['p95_ms']:>8.1f}"
-        f" {row['queries']:>4}{'' if row['queries_fixed'] else '*'}"
+        f" {row['sql_median_ms']:>8.1f} {row['queries']:>4}{'' if row['queries_fixed'] else '*'}"
         f" {row.get('matches', ''):>7}"
     )
 
@@ -638,7 +641,8 @@ def main() -> None:
     }
     out = RESULTS_DIR / f"{stem}.json"
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
-    print(f"\n{'persona':<22} {'case':<22} {'median':>8} {'p95':>8} {'SQL':>4} {'matches':>7}")
+    head = ("persona", "case", "median", "p95", "SQL ms", "SQL", "matches")
+    print("\n{:<22} {:<22} {:>8} {:>8} {:>8} {:>4} {:>7}".format(*head))
     for row in result["rows"]:
         print(_line(row))
     print("results:", out.relative_to(BASE_DIR))

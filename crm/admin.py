@@ -1,13 +1,25 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm.models import Heartbeat, Position, Team, User
 
 
+class HistoryAdmin(SimpleHistoryAdmin):
+    """History for reading only. Reverting a record from an old version would write around the
+    services (a team's path, a customer's owner without its ownership log); the setting
+    SIMPLE_HISTORY_REVERT_DISABLED only hides the button, so the POST is refused here."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(DjangoUserAdmin, HistoryAdmin):
     list_display = (
         "username",
         "first_name",
@@ -34,7 +46,7 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(SimpleHistoryAdmin):
+class TeamAdmin(HistoryAdmin):
     list_display = ("indented_name", "kind", "manager", "is_active")
     list_filter = ("kind", "is_active")
     list_select_related = ("manager",)
@@ -48,7 +60,7 @@ class TeamAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(SimpleHistoryAdmin):
+class PositionAdmin(HistoryAdmin):
     list_display = ("__str__", "view_scope", "edit_scope")
     list_editable = ("view_scope", "edit_scope")
     fields = ("kind", "view_scope", "edit_scope")

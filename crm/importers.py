@@ -108,6 +108,9 @@ class UserImporter(Importer):
         self.to_create: list[tuple[User, tuple[str, ...] | None, bool | None]] = []
         self.to_update: list[tuple[User, tuple[str, ...] | None, bool | None, set[str]]] = []
 
+    def _by_superuser(self) -> bool:
+        return self.user is None or self.user.is_superuser  # None: the command line
+
     def _team_path(self, row: Row) -> tuple[str, ...] | None:
         text = row.get("team")
         if not text:
@@ -132,6 +135,10 @@ class UserImporter(Importer):
         username = row.get("username")
         current = self.existing.get(username)
         user = User(username=username) if current is None else copy.copy(current)
+        if current is not None and current.is_superuser and not self._by_superuser():
+            # Changing a superuser's email would let its password be reset by someone else.
+            row.error("username", _("Only a superuser may change a superuser."))
+            return UNCHANGED
         if row.has("full_name") and (
             current is None or current.get_full_name() != row.get("full_name")
         ):

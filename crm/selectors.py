@@ -38,3 +38,9 @@ def team_tree(*, viewer: User) -> list[Team]:
         qs = qs.filter(q)
     qs = qs.annotate(member_count=Count("members", filter=Q(members__is_active=True)))
     return list(qs.order_by("path"))
+
+
+def may_own_records() -> Q:
+    """People who can own customers, leads and deals: whose position may change records (not
+    read-only positions such as planning or HR, who could then never follow them up)."""
+    return Q(is_superuser=True) | ~Q(position__edit_scope=DataScope.NONE)

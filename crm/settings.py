@@ -224,6 +224,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Default periodic tasks, created in django-celery-beat's tables after migrate when missing and
 # never overwritten, so an admin's change of schedule in the admin survives restarts and deploys.
 # name: (task, seconds between runs, queue)
+# Reverting a record from its history in the admin would bypass the services (e.g. give a customer
+# back to a former owner without an ownership log entry): history is for reading.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 CRM_PERIODIC_TASKS = {
     "crm: worker heartbeat": ("crm.tasks.heartbeat", 60, "default"),
     "customers: public pool reclaim": ("customers.tasks.pool_reclaim_task", 24 * 3600, "default"),

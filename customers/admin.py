@@ -1,7 +1,8 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from crm.admin import HistoryAdmin
 from customers.models import Activity, Contact, Customer, OwnershipChange, PoolRule, PoolSettings
+from customers.services import completeness_refresh
 
 
 class ContactInline(admin.TabularInline):
@@ -11,7 +12,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(HistoryAdmin):
     list_display = ["code", "name", "kind", "level", "status", "owner", "last_contacted_at"]
     list_filter = ["kind", "level", "status", "industry", "source", "segment"]
     search_fields = ["code", "name", "phone"]
@@ -34,9 +35,22 @@ class CustomerAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
     inlines = [ContactInline]
 
+    def has_delete_permission(self, request, obj=None):
+        # A customer is the company's record: it goes to the pool or is marked lost, never
+        # deleted (that would also delete its follow-ups and ownership log).
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        completeness_refresh(obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        completeness_refresh(form.instance)  # contacts edited inline count too
+
 
 @admin.register(Contact)
-class ContactAdmin(SimpleHistoryAdmin):
+class ContactAdmin(HistoryAdmin):
     list_display = ["name", "customer", "phone", "email", "is_primary"]
     search_fields = ["name", "phone", "email", "customer__name"]
     raw_id_fields = ["customer"]
@@ -44,7 +58,7 @@ class ContactAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(SimpleHistoryAdmin):
+class ActivityAdmin(HistoryAdmin):
     list_display = ["occurred_at", "customer", "kind", "outcome", "owner"]
     list_filter = ["kind", "outcome"]
     raw_id_fields = ["customer", "contact", "owner"]
@@ -65,13 +79,16 @@ class OwnershipChangeAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(PoolRule)
-class PoolRuleAdmin(SimpleHistoryAdmin):
+class PoolRuleAdmin(HistoryAdmin):
     list_display = ["name", "level", "trigger", "days", "warn_days", "is_active"]
     list_filter = ["is_active", "trigger"]
 
 
 @admin.register(PoolSettings)
-class PoolSettingsAdmin(SimpleHistoryAdmin):
+class PoolSettingsAdmin(HistoryAdmin):
     list_display = ["__str__", "daily_claim_limit", "max_owned", "reclaim_cooldown_days"]

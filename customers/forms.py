@@ -7,7 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import User
+from crm.selectors import may_own_records
 from customers.models import Activity, Contact, Customer
+from customers.pool import can_manage_pool
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -60,8 +62,13 @@ class CustomerForm(forms.ModelForm):
             del self.fields["confirm_duplicate"]
             self.fields["code"].disabled = True
         else:
-            self.fields["owner"].queryset = User.objects.editable_by(user).filter(is_active=True)
+            self.fields["owner"].queryset = User.objects.editable_by(user).filter(
+                may_own_records(), is_active=True
+            )
             self.fields["owner"].initial = user.pk
+        if not can_manage_pool(user):
+            # A lock keeps a customer out of the pool rules: a manager's decision, not the rep's.
+            del self.fields["is_locked"]
         self.duplicates = []
 
     def clean_name(self) -> str:

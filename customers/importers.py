@@ -13,10 +13,12 @@ take a few hundred statements, not hundreds of thousands.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -36,6 +38,7 @@ from crm.interchange import (
 )
 from crm.models import User
 from crm.scopes import DataScope, reach_of
+from crm.selectors import may_own_records
 from customers.models import Activity, Contact, Customer, OwnershipChange
 
 
@@ -56,7 +59,9 @@ class CustomerRecordImporter(Importer):
     def reachable_owners(self, usernames: list[str]) -> dict[str, User]:
         found: dict[str, User] = {}
         for batch in self.batches(sorted({u for u in usernames if u})):
-            users = self.editable(User.objects.filter(username__in=batch, is_active=True))
+            users = self.editable(
+                User.objects.filter(may_own_records(), username__in=batch, is_active=True)
+            )
             for user in users:
                 found[user.username] = user
         return found
@@ -79,6 +84,7 @@ class CustomerRecordImporter(Importer):
         )
 
 
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)  # clocks differ a little between machines
 CUSTOMER_TEXT_FIELDS = (
     "name",
     "phone",
@@ -247,16 +253,18 @@ class CustomerImporter(CustomerRecordImporter):
         for change in changes:
             change.customer = by_code[change.customer.code]
 
-        fields: set[str] = {"updated_at", "completeness"}
-        updated = []
+        # Rows are grouped by the fields they change: a row writes only its own changes, never
+        # another row's (the copies were loaded before the write; a column a row does not change
+        # must not be written back from that snapshot, above all the owner).
+        groups: dict[frozenset[str], list[Customer]] = {}
         for customer, changed, owner_changes in self.to_update:
+            fields = {"updated_at", "completeness", *changed}
             if owner_changes:
                 record(customer, self.existing[customer.code].owner_id)
-                changed |= {"owner", "owned_since", "pool_entered_at", "next_follow_up_on"}
+                fields |= {"owner", "owned_since", "pool_entered_at", "next_follow_up_on"}
             customer.updated_at = now
-            fields |= changed
-            updated.append(customer)
-        if updated:
+            groups.setdefault(frozenset(fields), []).append(customer)
+        for fields, updated in groups.items():
             bulk_update_with_history(updated, Customer, sorted(fields), **history)
         bulk_create_with_history(changes, OwnershipChange, **history)
         if self.completeness_only:
@@ -447,6 +455,10 @@ class ActivityImporter(CustomerRecordImporter):
         if customer is None:
             self.unknown_customer(row)
         _ok, owner = self.owner_for(row)
+        occurred_at = row.get("occurred_at")
+        if occurred_at and occurred_at > timezone.now() + FUTURE_TOLERANCE:
+            # As in the web form: a follow-up in the future would hold off the pool rules.
+            row.error("occurred_at", _("A follow-up cannot be dated in the future."))
         if row.errors:
             return UNCHANGED
         kind = row.get("type") or Activity.Kind.CALL

@@ -241,6 +241,8 @@ class Customer(models.Model):
             models.Index(fields=["segment"], name="cust_segment"),
             models.Index(fields=["completeness"], name="cust_completeness"),
             models.Index(fields=["phone"], name="cust_phone"),
+            # The search's exact code match (code__iexact).
+            models.Index(Upper("code"), name="cust_code_upper"),
             # Duplicate check on create: email matched case-insensitively.
             models.Index(Upper("email"), name="cust_email_upper"),
             models.Index(

@@ -8,8 +8,9 @@ Rules of the game (docs/pool.md):
 - Caps and cooldown (PoolSettings) bind claims. An assignment by a manager respects the owned
   cap (it adds to a rep's load like a claim) but not the daily cap or the cooldown; transfers and
   hand-overs move existing customers and check no cap (a leaving rep's book must move whole).
-- The cooldown counts both ways a customer leaves a rep for the pool, reclaimed by a rule or
-  released by hand: otherwise "release then claim back" would reset the reclaim clock.
+- The cooldown counts every way a customer leaves a rep for the pool (reclaimed by a rule,
+  released by hand, emptied by an import): otherwise "release then claim back" would reset the
+  reclaim clock.
 - Reclaim works in whole days of the display time zone, so the outcome does not depend on the
   hour the daily task runs and matches the date shown in the owner's warning.
 
@@ -33,6 +34,7 @@ from django.utils.translation import ngettext
 
 from crm.models import Position, User
 from crm.scopes import DataScope, reach_of
+from crm.selectors import may_own_records
 from customers.models import Customer, OwnershipChange, PoolRule, PoolSettings
 from customers.services import ownership_change_record
 
@@ -99,7 +101,7 @@ def assignable_users(by: User) -> QuerySet[User]:
     """Who `by` may give customers to: the active people they may change."""
     return (
         User.objects.editable_by(by)
-        .filter(is_active=True)
+        .filter(may_own_records(), is_active=True)
         .select_related("team")
         .order_by("team__path", "last_name", "first_name", "username")
     )
@@ -176,7 +178,8 @@ def pool_claim(*, customer_id: int, by: User) -> Customer:
                 OwnershipChange.objects.filter(
                     customer=customer,
                     from_user=by,
-                    reason__in=[Reason.RECLAIMED, Reason.RELEASED],
+                    # Any move from them to the pool: reclaimed, released, or by an import.
+                    to_user__isnull=True,
                     changed_at__gte=since,
                 )
                 .order_by("-changed_at")

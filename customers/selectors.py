@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import User
 from customers.filters import CustomerFilter
@@ -142,6 +143,8 @@ def customer_changes(*, customer: Customer, limit: int = 100) -> list[dict]:
             : limit + 1
         ]
     )
+    user_ids = {getattr(r, f) for r in records for f in ("owner_id", "created_by_id")}
+    people = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids - {None})}
     changes = []
     for newer, older in zip(records, [*records[1:], None], strict=True):
         if len(changes) == limit:
@@ -150,12 +153,12 @@ def customer_changes(*, customer: Customer, limit: int = 100) -> list[dict]:
             if len(records) <= limit:  # the very first record: the creation
                 changes.append({"record": newer, "created": True, "fields": []})
             continue
-        delta = newer.diff_against(older)
+        delta = newer.diff_against(older, excluded_fields=BOOKKEEPING_FIELDS)
         fields = [
             {
                 "label": Customer._meta.get_field(c.field).verbose_name,
-                "old": _display(newer, c.field, c.old),
-                "new": _display(newer, c.field, c.new),
+                "old": _display(c.field, c.old, people),
+                "new": _display(c.field, c.new, people),
             }
             for c in delta.changes
         ]
@@ -164,10 +167,21 @@ def customer_changes(*, customer: Customer, limit: int = 100) -> list[dict]:
     return changes
 
 
-def _display(record, field_name: str, value) -> str:
+# Columns the services keep up to date: their moves are in the timeline, not edits by people.
+BOOKKEEPING_FIELDS = [
+    "owned_since",
+    "pool_entered_at",
+    "last_contacted_at",
+    "next_follow_up_on",
+    "last_opportunity_at",
+    "has_open_opportunities",
+]
+
+
+def _display(field_name: str, value, people: dict[int, str]) -> str:
     field = Customer._meta.get_field(field_name)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if field.is_relation:
-        return str(value or "")
+        return people.get(value, "") if value else str(_("public pool"))
     return "" if value is None else str(value)

@@ -13,6 +13,34 @@ from django.utils import timezone
 from crm.models import User
 from customers.models import Activity, Contact, Customer, OwnershipChange
 
+# What forms and imports may change on a customer; ownership and the bookkeeping columns move
+# only through the services that log them.
+EDITABLE_FIELDS = frozenset(
+    {
+        "code",
+        "name",
+        "kind",
+        "industry",
+        "scale",
+        "source",
+        "level",
+        "status",
+        "region",
+        "address",
+        "phone",
+        "email",
+        "website",
+        "wechat",
+        "qq",
+        "birthday",
+        "business_status",
+        "competitors",
+        "notes",
+        "language",
+        "is_locked",
+    }
+)
+
 
 def ownership_change_record(
     *,
@@ -74,12 +102,18 @@ def customer_create(*, by: User, owner: User | None, **fields: Any) -> Customer:
 
 @transaction.atomic
 def customer_update(*, customer: Customer, by: User, **fields: Any) -> Customer:
-    """Change a customer's own fields. The owner changes only through the pool services."""
+    """Change a customer's own fields. The owner changes only through the pool services.
+
+    Only the given fields are written: the row was read at the start of the request, and a
+    claim, release or follow-up committed meanwhile must not be undone by this save.
+    """
+    if not set(fields) <= EDITABLE_FIELDS:
+        raise ValueError(f"not editable here: {sorted(set(fields) - EDITABLE_FIELDS)}")
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.full_clean()
     customer._change_reason = f"edited by {by.username}"
-    customer.save()
+    customer.save(update_fields=[*fields, "updated_at"])
     completeness_refresh(customer)
     return customer
 

@@ -50,6 +50,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "ordering": request.GET.get("ordering", ""),
             "can_create": can_create(request.user),
+            "can_bulk": pool.can_manage_pool(request.user),
         },
     )
 
@@ -62,6 +63,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "customer": customer,
         "can_edit": editable,
+        "can_claim": customer.owner_id is None and pool.can_claim(request.user),
+        "can_transfer": editable and pool.can_manage_pool(request.user),
         "contacts": customer.contacts.all(),
         "timeline": selectors.customer_timeline(customer=customer),
         "missing": [
@@ -108,7 +111,7 @@ def customer_duplicates(request: HttpRequest) -> HttpResponse:
         name=request.GET.get("name", ""),
         phone=request.GET.get("phone", ""),
         email=request.GET.get("email", ""),
-        exclude_pk=request.GET.get("exclude") or None,
+        exclude_pk=int(exclude) if (exclude := request.GET.get("exclude", "")).isdigit() else None,
     )
     return render(request, "customers/partials/duplicates.html", {"duplicates": duplicates})
 
@@ -120,7 +123,8 @@ def customer_update(request: HttpRequest, pk: int) -> HttpResponse:
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.customer_update(customer=customer, by=request.user, **form.cleaned_data)
+            fields = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data}
+            services.customer_update(customer=customer, by=request.user, **fields)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

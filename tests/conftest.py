@@ -14,9 +14,18 @@ from types import SimpleNamespace
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from crm.models import Position
 from tests.factories import TeamFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Each test starts in English: a request in an earlier test may have left Chinese active
+    in this thread (LocaleMiddleware activates the request's language)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
