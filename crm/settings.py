@@ -232,7 +232,10 @@ CRM_PERIODIC_TASKS = {
     "crm: worker heartbeat": ("crm.tasks.heartbeat", 60, "default"),
     "customers: public pool reclaim": ("customers.tasks.pool_reclaim_task", 24 * 3600, "default"),
     "customers: RFM segments": ("customers.tasks.segments_recompute_task", 24 * 3600, "reports"),
+    "crm: purge old import files": ("crm.tasks.import_files_purge_task", 24 * 3600, "default"),
 }
+# Uploaded import files (raw customer data) are deleted this many days after their job ended.
+CRM_IMPORT_FILE_DAYS = env.int("CRM_IMPORT_FILE_DAYS", default=30)
 # Where the RFM segmentation reads its order facts (docs/segmentation.md): a dotted path to a
 # function(today=date) returning dicts with customer_id, last_order_on, orders_12m, revenue_12m.
 CRM_RFM_FACTS_SOURCE = "customers.segments.order_facts"

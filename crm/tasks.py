@@ -4,6 +4,7 @@ import os
 import socket
 
 from celery import shared_task
+from django.conf import settings
 
 from crm import services
 from crm.interchange import jobs
@@ -35,3 +36,9 @@ def import_validate_task(job_id: int) -> None:
 def import_run_task(job_id: int) -> None:
     """The confirmed import of a validated file: all rows or nothing."""
     jobs.import_job_run(job_id=job_id)
+
+
+@shared_task
+def import_files_purge_task() -> int:
+    """Daily: remove uploaded import files past their retention (settings.CRM_IMPORT_FILE_DAYS)."""
+    return jobs.import_files_purge(older_than_days=settings.CRM_IMPORT_FILE_DAYS)

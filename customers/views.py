@@ -26,6 +26,7 @@ from customers.sections import sections_for
 
 PAGE_SIZE = 50
 EXPORT_FORMATS = ("csv", "xlsx")
+XLSX_EXPORT_MAX = 50_000
 
 
 def can_create(user) -> bool:
@@ -40,6 +41,16 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if fmt in EXPORT_FORMATS:
         from crm.interchange import export_response
 
+        # CSV streams row by row; an Excel file is built whole in the request, so it is capped.
+        if fmt == "xlsx" and customers.qs[: XLSX_EXPORT_MAX + 1].count() > XLSX_EXPORT_MAX:
+            messages.error(
+                request,
+                _("Excel exports hold at most %(max)s rows: narrow the list or export CSV.")
+                % {"max": f"{XLSX_EXPORT_MAX:,}"},
+            )
+            query = request.GET.copy()
+            query.pop("export")
+            return redirect(f"{request.path}?{query.urlencode()}")
         return export_response("customers", customers.qs, fmt, user=request.user)
     page = CappedPaginator(customers.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(

@@ -5,6 +5,7 @@ each re-checks the job's status first, so a task delivered twice does no harm.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -139,3 +140,18 @@ def _execute_in_language(job: ImportJob, *, dry_run: bool) -> ImportJob:
         finished_at=timezone.now(),
     )
     return job
+
+
+def import_files_purge(*, older_than_days: int = 30, now: dt.datetime | None = None) -> int:
+    """Delete the uploaded files of finished jobs older than `older_than_days`: they hold raw
+    customer data that nobody needs once the import is done (the job row, its counts and errors
+    stay; the rejected-rows download then answers 404). Idempotent."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=older_than_days)
+    finished = [s for s in ImportJob.Status if s not in ImportJob.RUNNING]
+    purged = 0
+    jobs = ImportJob.objects.filter(created_at__lt=cutoff, status__in=finished).exclude(file="")
+    for job in jobs.iterator():
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+        purged += 1
+    return purged

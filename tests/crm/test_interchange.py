@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from crm.interchange import (
@@ -317,3 +318,30 @@ def test_bool_words(text, expected):
     from customers.importers import ContactImporter
 
     assert ContactImporter.column("is_primary").parse(text) is expected
+
+
+def test_old_import_files_are_purged_but_the_job_stays(org, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from crm.interchange.jobs import import_files_purge
+    from crm.models import ImportJob
+
+    settings.MEDIA_ROOT = tmp_path
+    old = ImportJob.objects.create(
+        kind="customers", original_name="old.csv", created_by=org.rep, status="done"
+    )
+    old.file.save("old.csv", ContentFile(b"code,name\n"))
+    running = ImportJob.objects.create(
+        kind="customers", original_name="run.csv", created_by=org.rep, status="importing"
+    )
+    running.file.save("run.csv", ContentFile(b"code,name\n"))
+    ImportJob.objects.update(created_at=timezone.now() - dt.timedelta(days=40))
+    path = old.file.path
+
+    assert import_files_purge(older_than_days=30) == 1
+    assert import_files_purge(older_than_days=30) == 0  # idempotent
+    old.refresh_from_db()
+    running.refresh_from_db()
+    assert not old.file
+    assert not Path(path).exists()
+    assert running.file  # a job still running keeps its file

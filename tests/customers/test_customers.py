@@ -451,3 +451,16 @@ def test_change_history_shows_who_changed_what(manager_client, rep_client, org, 
     # The history is as private as the customer.
     history_url = reverse("customers:customer-history", args=[customer.pk])
     assert rep_client.get(history_url).status_code == 404
+
+
+def test_a_too_large_excel_export_is_refused_with_a_message(rep_client, book, monkeypatch):
+    from customers import views
+
+    monkeypatch.setattr(views, "XLSX_EXPORT_MAX", 1)
+    response = rep_client.get(LIST, {"export": "xlsx", "level": "C"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{LIST}?level=C"
+    monkeypatch.setattr(views, "XLSX_EXPORT_MAX", 2)
+    assert rep_client.get(LIST, {"export": "xlsx"})["Content-Type"].startswith(
+        "application/vnd.openxmlformats"
+    )
