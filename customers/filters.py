@@ -56,18 +56,35 @@ def customer_search_q(term: str) -> Q:
     return Q(pk__in=ids)
 
 
+ANY = _("Any")
+# Shown at once; the others sit under "More filters" (open when one of them is set).
+PRIMARY_FILTERS = ("q", "level", "status", "owner")
+
+
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"), method="filter_search", widget=forms.TextInput(attrs={"type": "search"})
     )
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Customer.Kind.choices)
-    industry = django_filters.ChoiceFilter(label=_("Industry"), choices=Customer.Industry.choices)
-    level = django_filters.ChoiceFilter(label=_("Level"), choices=Customer.Level.choices)
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Customer.Status.choices)
-    source = django_filters.ChoiceFilter(label=_("Source"), choices=Customer.Source.choices)
-    segment = django_filters.ChoiceFilter(label=_("Segment"), choices=Customer.Segment.choices)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_owners)
-    team = TeamFilter(label=_("Team"), queryset=_teams, method="filter_team")
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=Customer.Kind.choices, empty_label=ANY
+    )
+    industry = django_filters.ChoiceFilter(
+        label=_("Industry"), choices=Customer.Industry.choices, empty_label=ANY
+    )
+    level = django_filters.ChoiceFilter(
+        label=_("Level"), choices=Customer.Level.choices, empty_label=ANY
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Customer.Status.choices, empty_label=ANY
+    )
+    source = django_filters.ChoiceFilter(
+        label=_("Source"), choices=Customer.Source.choices, empty_label=ANY
+    )
+    segment = django_filters.ChoiceFilter(
+        label=_("Segment"), choices=Customer.Segment.choices, empty_label=ANY
+    )
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_owners, empty_label=ANY)
+    team = TeamFilter(label=_("Team"), queryset=_teams, method="filter_team", empty_label=ANY)
     in_pool = django_filters.BooleanFilter(
         label=_("In the public pool"),
         field_name="owner",
@@ -112,6 +129,16 @@ class CustomerFilter(django_filters.FilterSet):
     class Meta:
         model = Customer
         fields: list[str] = []
+
+    def primary_fields(self):
+        return [self.form[name] for name in PRIMARY_FILTERS if name != "q"]
+
+    def more_fields(self):
+        skip = {*PRIMARY_FILTERS, "ordering"}
+        return [field for field in self.form if field.name not in skip]
+
+    def more_is_active(self) -> bool:
+        return any(self.data.get(field.name) for field in self.more_fields())
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(customer_search_q(value)) if value.strip() else queryset
