@@ -20,7 +20,12 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return min(self.object_list[: self.cap + 1].count(), self.cap + 1)
+        rows = self.object_list
+        if hasattr(rows, "order_by"):
+            # Counting needs no order: without it PostgreSQL counts any cap + 1 matching rows
+            # from the best index instead of walking the sort index (bench/customers.py).
+            rows = rows.order_by()
+        return min(rows[: self.cap + 1].count(), self.cap + 1)
 
     @property
     def is_capped(self) -> bool:
