@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Team, User
 from crm.selectors import team_tree
+from crm.widgets import FastSelect
 from customers.models import Contact, Customer
 
 
@@ -83,8 +84,13 @@ class CustomerFilter(django_filters.FilterSet):
     segment = django_filters.ChoiceFilter(
         label=_("Segment"), choices=Customer.Segment.choices, empty_label=ANY
     )
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_owners, empty_label=ANY)
-    team = TeamFilter(label=_("Team"), queryset=_teams, method="filter_team", empty_label=ANY)
+    # FastSelect: a manager's owner list can hold a thousand people (docs/performance.md).
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"), queryset=_owners, empty_label=ANY, widget=FastSelect
+    )
+    team = TeamFilter(
+        label=_("Team"), queryset=_teams, method="filter_team", empty_label=ANY, widget=FastSelect
+    )
     in_pool = django_filters.BooleanFilter(
         label=_("In the public pool"),
         field_name="owner",

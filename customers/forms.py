@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import User
 from crm.selectors import may_own_records
+from crm.widgets import FastSelect
 from customers.models import Activity, Contact, Customer
 from customers.pool import can_manage_pool
 
@@ -20,6 +21,7 @@ class CustomerForm(forms.ModelForm):
         queryset=User.objects.none(),
         required=False,
         empty_label=_("Nobody: put it in the public pool"),
+        widget=FastSelect,
     )
     website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
     confirm_duplicate = forms.BooleanField(

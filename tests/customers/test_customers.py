@@ -83,7 +83,9 @@ def test_filters(admin_client_, org, book):
     book["mine"].save()
     assert names(admin_client_.get(LIST, {"level": "A"})) == {"Mine Ltd"}
     assert names(admin_client_.get(LIST, {"in_pool": "true"})) == {"Pool Ltd"}
-    assert names(admin_client_.get(LIST, {"owner": org.teammate.pk})) == {"Teammate Ltd"}
+    response = admin_client_.get(LIST, {"owner": org.teammate.pk})
+    assert names(response) == {"Teammate Ltd"}
+    assert f'<option value="{org.teammate.pk}" selected>' in response.content.decode()
     assert names(admin_client_.get(LIST, {"team": org.east.pk})) == {
         "Mine Ltd",
         "Teammate Ltd",
