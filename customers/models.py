@@ -2,7 +2,7 @@
 and the public pool (公海) rules.
 
 A customer with no owner is in the public pool. Ownership only ever changes through the services
-in customers/services.py and customers/pool.py, each change leaving an OwnershipChange row, so a
+in customers/services.py and customers/pool/, each change leaving an OwnershipChange row, so a
 customer is never lost when a rep leaves: it is transferred or returned to the pool.
 """
 

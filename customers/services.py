@@ -1,5 +1,5 @@
 """Writes of the customer record: create and edit customers and contacts, log follow-ups, and
-record every change of owner. Pool claiming, reclaiming and bulk transfers: customers/pool.py.
+record every change of owner. Pool claiming, reclaiming and bulk transfers: customers/pool/.
 """
 
 from __future__ import annotations

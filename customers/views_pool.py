@@ -1,5 +1,5 @@
 """Pages of the public pool (公海): the pool list, claim and release, managers' assign, transfer
-and hand-over, and the admins' pool settings. Rules live in customers/pool.py."""
+and hand-over, and the admins' pool settings. Rules live in customers/pool/."""
 
 from __future__ import annotations
 

@@ -358,7 +358,7 @@ def test_a_handover_is_all_or_nothing_across_registered_steps(org, monkeypatch):
         raise RuntimeError("leads app failed")
 
     steps = [*pool.HANDOVER_STEPS, pool.HandoverStep("Leads", lambda u, by: 0, broken)]
-    monkeypatch.setattr(pool, "HANDOVER_STEPS", steps)
+    monkeypatch.setattr(pool.moves, "HANDOVER_STEPS", steps)  # where rep_handover reads it
     with pytest.raises(RuntimeError):
         pool.rep_handover(from_user=org.rep, to_user=org.teammate, by=org.manager)
     assert refresh(customer).owner == org.rep
