@@ -1,6 +1,6 @@
 """Import and export of records as CSV / XLSX in one interchange format per kind of record.
 
-Apps declare an `Importer` per kind (crm/importers.py, customers/importers.py) and `register` it
+Apps declare an `Importer` per kind (crm/importers.py, customers/importers/) and `register` it
 in their AppConfig.ready(). Then:
 
 - `run_import(kind, read_table(f, name), user=..., dry_run=...)` validates and writes;
