@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import User
-from customers.filters import CustomerFilter
+from customers.filters import CustomerFilter, customer_search_q
 from customers.models import Activity, Contact, Customer, OwnershipChange
 
 
@@ -185,3 +185,14 @@ def _display(field_name: str, value, people: dict[int, str]) -> str:
     if field.is_relation:
         return people.get(value, "") if value else str(_("public pool"))
     return "" if value is None else str(value)
+
+
+def pool_list(*, viewer: User, filters: dict[str, str]) -> QuerySet[Customer]:
+    """The pool as `viewer` sees it, searched and filtered, longest in the pool last."""
+    qs = Customer.objects.visible_to(viewer).in_pool()
+    if search := filters.get("q"):
+        qs = qs.filter(customer_search_q(search))  # the customer list's search, same indexes
+    for name in ("level", "industry", "source"):
+        if value := filters.get(name):
+            qs = qs.filter(**{name: value})
+    return qs.order_by("-pool_entered_at", "-id")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,8 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm.models import User
 from crm.pagination import CappedPaginator
 from crm.scopes import get_editable_or_404, get_visible_or_404
-from customers import pool
-from customers.filters import customer_search_q
+from customers import pool, selectors
 from customers.forms_pool import (
     AssignForm,
     HandoverForm,
@@ -57,17 +55,6 @@ def _require_admin(user: User) -> None:
         raise PermissionDenied
 
 
-def pool_customers(*, viewer: User, filters: dict[str, str]) -> QuerySet[Customer]:
-    """The pool as `viewer` sees it, searched and filtered, longest in the pool last."""
-    qs = Customer.objects.visible_to(viewer).in_pool()
-    if search := filters.get("q"):
-        qs = qs.filter(customer_search_q(search))  # the customer list's search, same indexes
-    for name in ("level", "industry", "source"):
-        if value := filters.get(name):
-            qs = qs.filter(**{name: value})
-    return qs.order_by("-pool_entered_at", "-id")
-
-
 # --- the pool ----------------------------------------------------------------------------------
 
 
@@ -77,7 +64,7 @@ def pool_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     filter_form = PoolFilterForm(request.GET)
     filters = filter_form.filters()
-    page = CappedPaginator(pool_customers(viewer=user, filters=filters), PAGE_SIZE).get_page(
+    page = CappedPaginator(selectors.pool_list(viewer=user, filters=filters), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     settings = PoolSettings.current()
