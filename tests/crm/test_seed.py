@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from crm.models import Team, User
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def seed(password: str = "demo-pass") -> str:
     out = io.StringIO()
-    call_command("seed_demo", password=password, stdout=out)
+    call_command("seed_demo", password=password, force=True, stdout=out)
     return out.getvalue()
 
 
@@ -46,3 +46,9 @@ def test_seed_demo_is_idempotent():
     counts = (User.objects.count(), Team.objects.count(), User.history.count())
     seed()
     assert (User.objects.count(), Team.objects.count(), User.history.count()) == counts
+
+
+def test_seed_demo_refuses_a_production_database_without_force():
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo", password="x", stdout=io.StringIO())
+    assert not User.objects.exists()

@@ -272,3 +272,12 @@ def test_an_explicit_choice_beats_the_profile_on_a_device_without_cookie(org):
     assert response.cookies["django_language"].value == "en"
     org.rep.refresh_from_db()
     assert org.rep.language == "en"
+
+
+def test_logging_in_records_the_time_without_a_history_row(org):
+    client = Client()
+    before = org.rep.history.count()
+    assert client.login(username="rep", password="pass-for-tests")
+    org.rep.refresh_from_db()
+    assert org.rep.last_login is not None
+    assert org.rep.history.count() == before

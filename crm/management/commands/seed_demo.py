@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from crm.models import Position, Team, User
@@ -109,9 +110,20 @@ class Command(BaseCommand):
             default=os.environ.get("DEMO_PASSWORD", "demo-crm-2026"),
             help="Password for every demo login (default: $DEMO_PASSWORD or demo-crm-2026).",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run although DEBUG is off (it resets the demo logins' passwords).",
+        )
 
     @transaction.atomic
-    def handle(self, *args, password: str, **options) -> None:
+    def handle(self, *args, password: str, force: bool = False, **options) -> None:
+        if not settings.DEBUG and not force:
+            # A production database must not get demo people with a published password.
+            raise CommandError(
+                "seed_demo creates logins with a known password: it runs only with DEBUG=true "
+                "(as `make run` sets it) or with --force."
+            )
         positions = {p.kind: p for p in Position.objects.all()}
         password_hash = make_password(password)  # hashed once, not once per person
         verified: dict[str, bool] = {}  # stored hash -> matches `password` (checking is slow)
