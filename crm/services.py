@@ -25,17 +25,29 @@ def periodic_tasks_ensure() -> list[str]:
     Existing entries are left alone: once created, the schedule belongs to the admins, who change
     or disable it in the admin (django-celery-beat); a deploy must not undo their change.
     """
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
     created = []
-    for name, (task, seconds, queue) in settings.CRM_PERIODIC_TASKS.items():
+    for name, (task, when, queue) in settings.CRM_PERIODIC_TASKS.items():
         if PeriodicTask.objects.filter(name=name).exists():
             continue
-        interval, _ = IntervalSchedule.objects.get_or_create(
-            every=seconds, period=IntervalSchedule.SECONDS
-        )
+        schedule: dict = {}
+        if isinstance(when, int):  # every N seconds
+            schedule["interval"], _ = IntervalSchedule.objects.get_or_create(
+                every=when, period=IntervalSchedule.SECONDS
+            )
+        else:  # "minute hour day-of-month month day-of-week", in the company's time zone
+            minute, hour, day_of_month, month_of_year, day_of_week = when.split()
+            schedule["crontab"], _ = CrontabSchedule.objects.get_or_create(
+                minute=minute,
+                hour=hour,
+                day_of_month=day_of_month,
+                month_of_year=month_of_year,
+                day_of_week=day_of_week,
+                timezone=settings.TIME_ZONE,
+            )
         PeriodicTask.objects.create(
-            name=name, task=task, interval=interval, queue=queue, kwargs=json.dumps({})
+            name=name, task=task, queue=queue, kwargs=json.dumps({}), **schedule
         )
         created.append(name)
     return created

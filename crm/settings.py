@@ -223,16 +223,21 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Default periodic tasks, created in django-celery-beat's tables after migrate when missing and
 # never overwritten, so an admin's change of schedule in the admin survives restarts and deploys.
-# name: (task, seconds between runs, queue)
+# name: (task, seconds between runs or a crontab "minute hour day month weekday", queue)
 # Reverting a record from its history in the admin would bypass the services (e.g. give a customer
 # back to a former owner without an ownership log entry): history is for reading.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 CRM_PERIODIC_TASKS = {
     "crm: worker heartbeat": ("crm.tasks.heartbeat", 60, "default"),
-    "customers: public pool reclaim": ("customers.tasks.pool_reclaim_task", 24 * 3600, "default"),
-    "customers: RFM segments": ("customers.tasks.segments_recompute_task", 24 * 3600, "reports"),
-    "crm: purge old import files": ("crm.tasks.import_files_purge_task", 24 * 3600, "default"),
+    # At night, in TIME_ZONE: reps never see customers vanish to the pool mid-morning.
+    "customers: public pool reclaim": (
+        "customers.tasks.pool_reclaim_task",
+        "30 1 * * *",
+        "default",
+    ),
+    "customers: RFM segments": ("customers.tasks.segments_recompute_task", "0 2 * * *", "reports"),
+    "crm: purge old import files": ("crm.tasks.import_files_purge_task", "30 3 * * *", "default"),
 }
 # Uploaded import files (raw customer data) are deleted this many days after their job ended.
 CRM_IMPORT_FILE_DAYS = env.int("CRM_IMPORT_FILE_DAYS", default=30)

@@ -29,3 +29,11 @@ def test_an_admins_change_survives_the_next_deploy():
 def test_a_deleted_default_comes_back():
     PeriodicTask.objects.filter(name="crm: worker heartbeat").delete()
     assert periodic_tasks_ensure() == ["crm: worker heartbeat"]
+
+
+def test_nightly_tasks_run_at_night_in_the_company_time_zone():
+    task = PeriodicTask.objects.get(name="customers: public pool reclaim")
+    assert task.task == "customers.tasks.pool_reclaim_task"
+    assert (task.crontab.hour, task.crontab.minute) == ("1", "30")
+    assert str(task.crontab.timezone) == "Asia/Shanghai"
+    assert task.interval is None
