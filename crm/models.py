@@ -63,6 +63,9 @@ class Team(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         with transaction.atomic():
+            # One tree-wide lock (the top rows): a team moving while a child is created under it
+            # would otherwise leave the child with its parent's old path. Team edits are rare.
+            list(Team.objects.select_for_update().filter(parent__isnull=True).values("pk"))
             old_path = self.path
             is_new = self.pk is None
             if not is_new:
