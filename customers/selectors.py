@@ -34,22 +34,53 @@ def customer_for_detail(*, viewer: User, pk: int) -> Customer:
     return get_visible_or_404(qs, viewer, pk=pk)
 
 
-def customer_timeline(*, customer: Customer, limit: int = 50) -> list[dict]:
-    """Activities and ownership changes, newest first, as one stream of events."""
-    activities = (
-        Activity.objects.filter(customer=customer)
-        .select_related("owner", "contact")
-        .order_by("-occurred_at", "-id")[:limit]
+@dataclass
+class Timeline:
+    """One page of a customer's events, newest first; `next_before` is where the next (older)
+    page starts, None at the end of the history."""
+
+    events: list[dict]
+    next_before: dt.datetime | None
+
+
+def customer_timeline(
+    *, customer: Customer, limit: int = 50, before: dt.datetime | None = None
+) -> Timeline:
+    """Activities and ownership changes as one stream of events, `limit` at a time, older than
+    `before`. A page never splits events of the same instant (imports can give several
+    follow-ups one timestamp), so paging by time loses none."""
+    activities = Activity.objects.filter(customer=customer).select_related("owner", "contact")
+    changes = OwnershipChange.objects.filter(customer=customer).select_related(
+        "from_user", "to_user", "changed_by"
     )
-    changes = (
-        OwnershipChange.objects.filter(customer=customer)
-        .select_related("from_user", "to_user", "changed_by")
-        .order_by("-changed_at", "-id")[:limit]
+    if before is not None:
+        activities = activities.filter(occurred_at__lt=before)
+        changes = changes.filter(changed_at__lt=before)
+    events = _events(
+        activities.order_by("-occurred_at", "-id")[: limit + 1],
+        changes.order_by("-changed_at", "-id")[: limit + 1],
     )
+    if len(events) <= limit:
+        return Timeline(events, None)
+    boundary = events[limit - 1]["at"]
+    page = [e for e in events if e["at"] > boundary]
+    # Everything at the boundary instant, however many: the next page starts strictly before it.
+    page += _events(
+        activities.filter(occurred_at=boundary).order_by("-id"),
+        changes.filter(changed_at=boundary).order_by("-id"),
+    )
+    has_older = any(e["at"] < boundary for e in events) or (
+        activities.filter(occurred_at__lt=boundary).exists()
+        or changes.filter(changed_at__lt=boundary).exists()
+    )
+    return Timeline(page, boundary if has_older else None)
+
+
+def _events(activities, changes) -> list[dict]:
     events = [{"kind": "activity", "at": a.occurred_at, "activity": a} for a in activities]
     events += [{"kind": "ownership", "at": c.changed_at, "change": c} for c in changes]
     events.sort(key=lambda e: e["at"], reverse=True)
-    return events[:limit]
+    return events
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.customer_detail, name="customer-detail"),
     path("<int:pk>/edit/", views.customer_update, name="customer-update"),
     path("<int:pk>/history/", views.customer_history, name="customer-history"),
+    path("<int:pk>/timeline/", views.customer_timeline, name="customer-timeline"),
     path("<int:pk>/activities/new/", views.activity_create, name="activity-create"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact-create"),
     path("contacts/<int:pk>/edit/", views.contact_update, name="contact-update"),

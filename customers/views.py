@@ -6,8 +6,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -227,4 +229,20 @@ def customer_history(request: HttpRequest, pk: int) -> HttpResponse:
     changes = selectors.customer_changes(customer=customer)
     return render(
         request, "customers/customer_history.html", {"customer": customer, "changes": changes}
+    )
+
+
+@login_required
+@require_GET
+def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: the next, older page of the timeline (`before`: where the shown page ended)."""
+    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    before = parse_datetime(request.GET.get("before", ""))
+    if before is None or timezone.is_naive(before):
+        return HttpResponseBadRequest(_("Which events? Give `before` as an ISO 8601 time."))
+    timeline = selectors.customer_timeline(customer=customer, before=before)
+    return render(
+        request,
+        "customers/partials/timeline_items.html",
+        {"customer": customer, "timeline": timeline},
     )

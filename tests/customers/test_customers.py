@@ -466,3 +466,43 @@ def test_a_too_large_excel_export_is_refused_with_a_message(rep_client, book, mo
     assert rep_client.get(LIST, {"export": "xlsx"})["Content-Type"].startswith(
         "application/vnd.openxmlformats"
     )
+
+
+def test_the_timeline_pages_through_a_long_history_without_losing_events(
+    rep_client, org, book, django_assert_max_num_queries
+):
+    customer = book["mine"]
+    start = timezone.now() - dt.timedelta(days=200)
+    # 120 follow-ups, and 5 more sharing one instant that falls on a page boundary.
+    for n in range(120):
+        ActivityFactory(customer=customer, owner=org.rep, summary=f"call {n}",
+                        occurred_at=start + dt.timedelta(hours=n))  # fmt: skip
+    tie = start + dt.timedelta(hours=70, minutes=30)
+    for n in range(5):
+        ActivityFactory(customer=customer, owner=org.rep, summary=f"tie {n}", occurred_at=tie)
+
+    seen: list[str] = []
+    response = rep_client.get(customer.get_absolute_url())
+    timeline = response.context["timeline"]
+    seen += [e["activity"].summary for e in timeline.events if e["kind"] == "activity"]
+    pages = 1
+    while timeline.next_before is not None:
+        with django_assert_max_num_queries(12):
+            response = rep_client.get(
+                reverse("customers:customer-timeline", args=[customer.pk]),
+                {"before": timeline.next_before.isoformat()},
+            )
+        timeline = response.context["timeline"]
+        seen += [e["activity"].summary for e in timeline.events if e["kind"] == "activity"]
+        pages += 1
+    assert pages == 3
+    assert len(seen) == 125
+    assert len(set(seen)) == 125  # none twice, none lost
+    assert seen[0] == "call 119"
+
+
+def test_the_timeline_endpoint_is_scoped_and_validates_its_input(rep_client, book):
+    url = reverse("customers:customer-timeline", args=[book["beijing"].pk])
+    assert rep_client.get(url, {"before": timezone.now().isoformat()}).status_code == 404
+    url = reverse("customers:customer-timeline", args=[book["mine"].pk])
+    assert rep_client.get(url, {"before": "yesterday"}).status_code == 400
