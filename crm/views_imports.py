@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm.forms import ImportUploadForm
 from crm.interchange import (
     FORMATS,
+    ExportTooLargeError,
     Importer,
     ImportFileError,
     export_response,
@@ -123,7 +124,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_visible_or_404(ImportJob, request.user, pk=pk)
-    if not job.has_row_errors:
+    if not job.has_row_errors or not job.file:  # (no file: purged after its retention)
         raise Http404
     try:
         table = import_jobs.import_job_table(job)
@@ -141,6 +142,10 @@ def export_all(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     importer = _importer_or_404(kind)
     if not importer.may_export(request.user):
         raise PermissionDenied
-    return export_response(
-        kind, importer.model._default_manager.all(), _format_or_404(fmt), user=request.user
-    )
+    try:
+        return export_response(
+            kind, importer.model._default_manager.all(), _format_or_404(fmt), user=request.user
+        )
+    except ExportTooLargeError as exc:
+        messages.error(request, exc.message)
+        return redirect("import-index")

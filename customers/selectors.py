@@ -214,7 +214,11 @@ def _display(field_name: str, value, people: dict[int, str]) -> str:
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if field.is_relation:
-        return people.get(value, "") if value else str(_("public pool"))
+        if field.name == "owner" and not value:
+            return str(_("public pool"))
+        return people.get(value, "")
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
     return "" if value is None else str(value)
 
 

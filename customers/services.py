@@ -109,12 +109,16 @@ def customer_update(*, customer: Customer, by: User, **fields: Any) -> Customer:
     """
     if not set(fields) <= EDITABLE_FIELDS:
         raise ValueError(f"not editable here: {sorted(set(fields) - EDITABLE_FIELDS)}")
+    # Lock and read the row again: the history row copies every field of the saved object, so
+    # it must be today's row plus these changes, not the copy the request started with.
+    fresh = Customer.objects.select_for_update().get(pk=customer.pk)
     for name, value in fields.items():
-        setattr(customer, name, value)
-    customer.full_clean()
-    customer._change_reason = f"edited by {by.username}"
-    customer.save(update_fields=[*fields, "updated_at"])
-    completeness_refresh(customer)
+        setattr(fresh, name, value)
+    fresh.full_clean()
+    fresh._change_reason = f"edited by {by.username}"
+    fresh.save(update_fields=[*fields, "updated_at"])
+    completeness_refresh(fresh)
+    customer.refresh_from_db()  # the caller's copy shows what was saved
     return customer
 
 

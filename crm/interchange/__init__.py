@@ -32,6 +32,8 @@ from crm.interchange.columns import (
 )
 from crm.interchange.reading import FORMATS, ImportFileError, Table, read_table
 from crm.interchange.writing import (
+    XLSX_MAX_ROWS,
+    ExportTooLargeError,
     export_response,
     export_rows,
     rejected_rows_file,
@@ -44,12 +46,14 @@ __all__ = [
     "FORMATS",
     "UNCHANGED",
     "UPDATE",
+    "XLSX_MAX_ROWS",
     "BoolColumn",
     "ChoiceColumn",
     "Column",
     "DateColumn",
     "DateTimeColumn",
     "DecimalColumn",
+    "ExportTooLargeError",
     "ImportFileError",
     "ImportResult",
     "Importer",

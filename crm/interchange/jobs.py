@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -147,9 +148,14 @@ def import_files_purge(*, older_than_days: int = 30, now: dt.datetime | None = N
     customer data that nobody needs once the import is done (the job row, its counts and errors
     stay; the rejected-rows download then answers 404). Idempotent."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=older_than_days)
-    finished = [s for s in ImportJob.Status if s not in ImportJob.RUNNING]
+    # Ended jobs only: a validated job still waits for its "Import now".
+    ended = [ImportJob.Status.DONE, ImportJob.Status.INVALID, ImportJob.Status.FAILED]
     purged = 0
-    jobs = ImportJob.objects.filter(created_at__lt=cutoff, status__in=finished).exclude(file="")
+    jobs = (
+        ImportJob.objects.filter(status__in=ended)
+        .filter(Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff))
+        .exclude(file="")
+    )
     for job in jobs.iterator():
         job.file.delete(save=False)
         ImportJob.objects.filter(pk=job.pk).update(file="")

@@ -29,6 +29,17 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 ERROR_COLUMN = "error"
+XLSX_MAX_ROWS = 50_000
+
+
+class ExportTooLargeError(Exception):
+    """An Excel export over XLSX_MAX_ROWS; `message` (translated) says what to do instead."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 _NUMBER_LIKE = re.compile(r"[+\-][\d\s().\-]*")
 
 
@@ -117,6 +128,15 @@ def export_response(
     not export this kind at all."""
     if fmt not in CONTENT_TYPES:
         raise ValueError(f"Unknown format {fmt!r}")
+    if fmt == "xlsx":
+        # CSV streams row by row; an Excel file is built whole inside the request.
+        importer = get_importer(kind)(user=user)
+        visible = importer.visible(queryset).order_by()
+        if visible[: XLSX_MAX_ROWS + 1].count() > XLSX_MAX_ROWS:
+            raise ExportTooLargeError(
+                _("Excel exports hold at most %(max)s rows: narrow the list or export CSV.")
+                % {"max": f"{XLSX_MAX_ROWS:,}"}
+            )
     header, rows = export_rows(kind, queryset, user=user)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     # CSV streams row by row (a million-row export never sits in memory); XLSX is a zip that

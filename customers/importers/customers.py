@@ -194,15 +194,27 @@ class CustomerImporter(CustomerRecordImporter):
         for change in changes:
             change.customer = by_code[change.customer.code]
 
-        # Rows are grouped by the fields they change: a row writes only its own changes, never
-        # another row's (the copies were loaded before the write; a column a row does not change
-        # must not be written back from that snapshot, above all the owner).
+        # The rows to update are locked and read again here: the copies checked above were
+        # loaded before the write (minutes before, for a large file), and a claim, release or
+        # follow-up committed meanwhile must survive, in the row and in its history. Only the
+        # fields the file changes are applied to the fresh rows, grouped by those fields.
+        fresh: dict[int, Customer] = {}
+        for batch in self.batches(sorted(c.pk for c, _changed, _owner in self.to_update)):
+            fresh.update(Customer.objects.select_for_update().in_bulk(batch))
         groups: dict[frozenset[str], list[Customer]] = {}
-        for customer, changed, owner_changes in self.to_update:
+        for checked, changed, owner_changes in self.to_update:
+            customer = fresh[checked.pk]
             fields = {"updated_at", "completeness", *changed}
+            for name in changed:
+                setattr(customer, name, getattr(checked, name))
             if owner_changes:
-                record(customer, self.existing[customer.code].owner_id)
+                was = customer.owner_id
+                customer.owner_id = checked.owner_id
+                record(customer, was)
                 fields |= {"owner", "owned_since", "pool_entered_at", "next_follow_up_on"}
+            customer.completeness = customer.completeness_for(
+                has_contact=customer.pk in self.with_contacts
+            )
             customer.updated_at = now
             groups.setdefault(frozenset(fields), []).append(customer)
         for fields, updated in groups.items():

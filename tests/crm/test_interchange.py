@@ -345,3 +345,20 @@ def test_old_import_files_are_purged_but_the_job_stays(org, settings, tmp_path):
     assert not old.file
     assert not Path(path).exists()
     assert running.file  # a job still running keeps its file
+
+
+def test_a_validated_job_keeps_its_file_until_it_ends(org, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from crm.interchange.jobs import import_files_purge
+    from crm.models import ImportJob
+
+    settings.MEDIA_ROOT = tmp_path
+    waiting = ImportJob.objects.create(
+        kind="customers", original_name="w.csv", created_by=org.rep, status="validated"
+    )
+    waiting.file.save("w.csv", ContentFile(b"code,name\n"))
+    ImportJob.objects.update(created_at=timezone.now() - dt.timedelta(days=90))
+    assert import_files_purge(older_than_days=30) == 0
+    waiting.refresh_from_db()
+    assert waiting.file

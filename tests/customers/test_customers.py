@@ -456,13 +456,13 @@ def test_change_history_shows_who_changed_what(manager_client, rep_client, org, 
 
 
 def test_a_too_large_excel_export_is_refused_with_a_message(rep_client, book, monkeypatch):
-    from customers import views
+    from crm.interchange import writing
 
-    monkeypatch.setattr(views, "XLSX_EXPORT_MAX", 1)
+    monkeypatch.setattr(writing, "XLSX_MAX_ROWS", 1)
     response = rep_client.get(LIST, {"export": "xlsx", "level": "C"})
     assert response.status_code == 302
     assert response["Location"] == f"{LIST}?level=C"
-    monkeypatch.setattr(views, "XLSX_EXPORT_MAX", 2)
+    monkeypatch.setattr(writing, "XLSX_MAX_ROWS", 2)
     assert rep_client.get(LIST, {"export": "xlsx"})["Content-Type"].startswith(
         "application/vnd.openxmlformats"
     )
@@ -506,3 +506,22 @@ def test_the_timeline_endpoint_is_scoped_and_validates_its_input(rep_client, boo
     assert rep_client.get(url, {"before": timezone.now().isoformat()}).status_code == 404
     url = reverse("customers:customer-timeline", args=[book["mine"].pk])
     assert rep_client.get(url, {"before": "yesterday"}).status_code == 400
+
+
+@pytest.mark.parametrize("before", ["2026-02-30T10:00:00+08:00", "0001-01-01T00:00:00+08:00"])
+def test_impossible_timeline_times_are_a_400(rep_client, book, before):
+    url = reverse("customers:customer-timeline", args=[book["mine"].pk])
+    assert rep_client.get(url, {"before": before}).status_code == 400
+
+
+def test_an_edit_keeps_a_concurrent_release_in_the_row_and_its_history(org, monkeypatch):
+    from customers import pool
+
+    customer = CustomerFactory(name="Race Ltd", owner=org.rep)
+    stale = Customer.objects.get(pk=customer.pk)  # what the edit page loaded
+    pool.pool_release(customer=customer, by=org.manager, note="moving on")
+    services.customer_update(customer=stale, by=org.manager, name="Race Renamed")
+    customer.refresh_from_db()
+    assert (customer.name, customer.owner) == ("Race Renamed", None)
+    latest = customer.history.order_by("-history_date", "-history_id").first()
+    assert (latest.name, latest.owner_id) == ("Race Renamed", None)
