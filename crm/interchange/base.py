@@ -57,6 +57,8 @@ class Row:
         return self.values.get(name, default)
 
     def error(self, column: str, message: str) -> None:
+        if column and any(e.column == column for e in self.errors):
+            return  # one message per cell: the first says what is wrong with it
         self.errors.append(RowError(self.number, column, str(message)))
 
 
@@ -277,13 +279,16 @@ def run_import(
         else:
             first_seen[key] = row.number
 
-    importer.prepare([r for r in rows if not r.errors])
+    # Rows whose cells failed to parse are checked too (their bad cells read as blank), so that
+    # one preview lists every problem of a row, an unknown owner next to a bad date, instead of
+    # revealing them one round of fixes at a time. One message per cell (Row.error).
+    importer.prepare(rows)
     counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0}
     for done, row in enumerate(rows, start=1):
-        if not row.errors:
-            action = importer.check(row)
-            if not row.errors:
-                counts[action] += 1
+        had_errors = bool(row.errors)
+        action = importer.check(row)
+        if not had_errors and not row.errors:
+            counts[action] += 1
         if progress and done % PROGRESS_EVERY == 0:
             progress(done)
     if progress:

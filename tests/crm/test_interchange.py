@@ -17,6 +17,7 @@ from openpyxl import Workbook, load_workbook
 
 from crm.interchange import (
     ImportFileError,
+    Table,
     export_response,
     read_table,
     rejected_rows_file,
@@ -362,3 +363,18 @@ def test_a_validated_job_keeps_its_file_until_it_ends(org, settings, tmp_path):
     assert import_files_purge(older_than_days=30) == 0
     waiting.refresh_from_db()
     assert waiting.file
+
+
+def test_one_preview_lists_every_problem_of_a_row(org):
+    table = Table(
+        fmt="csv",
+        header=["code", "name", "level", "owner", "birthday"],
+        rows=[(2, ["E1", "Errors Ltd", "Z", "nobody", "1990-13-45"])],
+    )
+    result = run_import("customers", table, user=None, dry_run=True)
+    assert {(e.row, e.column) for e in result.errors} == {
+        (2, "level"),
+        (2, "owner"),
+        (2, "birthday"),
+    }
+    assert len(result.errors) == 3  # one message per cell
