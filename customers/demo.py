@@ -63,12 +63,6 @@ def seed_customers(*, reps: list[User], admin: User) -> int:
             days=30,
             warn_days=7,
         )
-        PoolRule.objects.create(
-            name="No deal for 180 days",
-            trigger=PoolRule.Trigger.NO_DEAL,
-            days=180,
-            warn_days=14,
-        )
     created = 0
     owners: list[User | None] = [*reps, *reps, None, None, None, None]
     for i in range(96):
@@ -109,6 +103,10 @@ def seed_customers(*, reps: list[User], admin: User) -> int:
                 )
             services.completeness_refresh(customer)
         if owner is not None:
+            # Owned for 5-28 days: the 30-day rule warns about some (My follow-ups) rather than
+            # emptying the demo books on the first night.
+            owned_since = now - dt.timedelta(days=rng.randint(5, 28))
+            Customer.objects.filter(pk=customer.pk).update(owned_since=owned_since)
             for _ in range(rng.randint(0, 5)):
                 when = now - dt.timedelta(days=rng.randint(0, 60), hours=rng.randint(0, 9))
                 due = (now + dt.timedelta(days=rng.randint(-3, 10))).date()
