@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 from django.urls import reverse
 from django.utils import timezone
@@ -56,6 +56,13 @@ class Team(models.Model):
         ordering = ["path"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="team_unique_name_per_parent"),
+            # One org chart: a single top row, and it is the company.
+            models.CheckConstraint(
+                condition=Q(parent__isnull=False) | Q(kind="company"), name="team_root_is_company"
+            ),
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(parent__isnull=True), name="team_single_company"
+            ),
         ]
 
     def __str__(self) -> str:

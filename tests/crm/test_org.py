@@ -59,3 +59,13 @@ def test_moving_with_update_fields_keeps_the_path(org):
     org.shanghai.save(update_fields=["parent"])
     org.shanghai.refresh_from_db()
     assert org.shanghai.path == f"/{org.company.pk}/{org.north.pk}/{org.shanghai.pk}/"
+
+
+def test_there_is_one_company_at_the_top(org):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Team.objects.create(name="Second company", kind=Team.Kind.COMPANY)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Team.objects.create(name="Floating team", kind=Team.Kind.TEAM)
+    assert Team.objects.filter(parent__isnull=True).count() == 1
