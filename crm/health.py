@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
@@ -23,6 +25,12 @@ def check_database() -> dict:
 
 def check_broker() -> dict:
     transport = celery_app.conf.broker_url.split("://", 1)[0]
+    if transport == "filesystem":
+        # kombu's "connection" to a folder always succeeds; what can fail is the folder itself.
+        folder = Path(celery_app.conf.broker_transport_options.get("data_folder_in", ""))
+        if not (folder.is_dir() and os.access(folder, os.W_OK)):
+            return {"ok": False, "transport": transport, "error": "queue folder not writable"}
+        return {"ok": True, "transport": transport}
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)

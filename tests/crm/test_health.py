@@ -53,3 +53,18 @@ def test_worker_heartbeat_is_reported(client):
 
 def test_healthz_needs_no_login_and_only_get(client):
     assert client.post(reverse("healthz")).status_code == 405
+
+
+def test_the_embedded_broker_is_unhealthy_when_its_folder_is_gone(client, monkeypatch, tmp_path):
+    monkeypatch.setenv("CELERY_BROKER_URL", "filesystem://")  # (read before the configuration)
+    monkeypatch.setitem(celery_app.conf, "broker_read_url", None)
+    monkeypatch.setitem(celery_app.conf, "broker_write_url", None)
+    missing = tmp_path / "gone"
+    monkeypatch.setitem(
+        celery_app.conf, "broker_transport_options", {"data_folder_in": str(missing)}
+    )
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["broker"]["ok"] is False
+    missing.mkdir()
+    assert client.get(reverse("healthz")).json()["broker"]["ok"] is True
