@@ -179,6 +179,13 @@ def get_editable_or_404(model_or_qs: Any, user: User | Any, **lookup: Any) -> mo
     return obj
 
 
+def can_change_any(user: User | Any) -> bool:
+    """Whether `user` may change any records at all (read-only positions, such as planning or
+    HR, may not): who may create, claim or own records. `crm.selectors.may_own_records` is the
+    same rule as a filter on people."""
+    return reach_of(user, for_change=True).level != DataScope.NONE
+
+
 def can_change(user: User | Any, obj: models.Model) -> bool:
     if reach_of(user, for_change=True).level == DataScope.ALL:
         return True

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import django_filters
 from django import forms
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.dates import start_of_day
 from crm.models import Team, User
 from crm.selectors import team_tree
 from crm.widgets import FastSelect
@@ -27,10 +25,6 @@ def _teams(request):
     if request is None:
         return Team.objects.none()
     return Team.objects.filter(pk__in=[t.pk for t in team_tree(viewer=request.user)])
-
-
-def _start_of_day(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 class TeamChoiceField(forms.ModelChoiceField):
@@ -154,9 +148,9 @@ class CustomerFilter(django_filters.FilterSet):
 
     def filter_contacted_after(self, queryset, name, value):
         # A range on the stored timestamp (not __date), so the index on it is used.
-        return queryset.filter(last_contacted_at__gte=_start_of_day(value))
+        return queryset.filter(last_contacted_at__gte=start_of_day(value))
 
     def filter_contacted_before(self, queryset, name, value):
         return queryset.filter(
-            Q(last_contacted_at__lt=_start_of_day(value)) | Q(last_contacted_at__isnull=True)
+            Q(last_contacted_at__lt=start_of_day(value)) | Q(last_contacted_at__isnull=True)
         )

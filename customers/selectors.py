@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import User
+from crm.scopes import get_visible_or_404
 from customers.filters import CustomerFilter, customer_search_q
 from customers.models import Activity, Contact, Customer, OwnershipChange
 
@@ -26,8 +27,6 @@ def customer_list(*, viewer: User, data, request=None) -> CustomerFilter:
 
 
 def customer_for_detail(*, viewer: User, pk: int) -> Customer:
-    from crm.scopes import get_visible_or_404
-
     qs = Customer.objects.select_related("owner", "owner__team", "created_by").annotate(
         has_contact=Exists(Contact.objects.filter(customer=OuterRef("pk")))
     )

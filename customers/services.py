@@ -68,7 +68,8 @@ def ownership_change_record(
     customer.owner = to_user
     customer.owned_since = at if to_user is not None else None
     customer.pool_entered_at = at if to_user is None else None
-    customer.next_follow_up_on = customer.next_follow_up_on if to_user is not None else None
+    if to_user is None:
+        customer.next_follow_up_on = None  # nobody is due to follow up a pool customer
     customer.save(update_fields=["owner", "owned_since", "pool_entered_at", "next_follow_up_on"])
     return change
 

@@ -15,11 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.pagination import CappedPaginator
 from crm.scopes import (
-    DataScope,
     can_change,
+    can_change_any,
     get_editable_or_404,
     get_visible_or_404,
-    reach_of,
 )
 from customers import pool, selectors, services
 from customers.forms import ActivityForm, ContactForm, CustomerForm
@@ -28,10 +27,6 @@ from customers.sections import sections_for
 
 PAGE_SIZE = 50
 EXPORT_FORMATS = ("csv", "xlsx")
-
-
-def can_create(user) -> bool:
-    return reach_of(user, for_change=True).level != DataScope.NONE
 
 
 @login_required
@@ -57,7 +52,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "filter": customers,
             "page": page,
             "ordering": request.GET.get("ordering", ""),
-            "can_create": can_create(request.user),
+            "can_create": can_change_any(request.user),
             "can_bulk": pool.can_manage_pool(request.user),
         },
     )
@@ -88,7 +83,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_create(request: HttpRequest) -> HttpResponse:
-    if not can_create(request.user):
+    if not can_change_any(request.user):
         raise PermissionDenied  # read-only positions (planning, HR) add no customers
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():

@@ -158,6 +158,24 @@ def _report_bulk(request: HttpRequest, result: pool.BulkResult, to_user: User) -
         )
 
 
+def _bulk_move(request: HttpRequest, service, form) -> bool:
+    """Run a bulk move (`pool.pool_assign` / `pool.customers_transfer`) from a valid form and
+    report it in messages; False when the service refused."""
+    to_user = form.cleaned_data["to_user"]
+    try:
+        result = service(
+            customer_ids=form.cleaned_data["ids"],
+            to_user=to_user,
+            by=request.user,
+            note=form.cleaned_data["note"],
+        )
+    except pool.PoolError as exc:
+        messages.error(request, exc.message)
+        return False
+    _report_bulk(request, result, to_user)
+    return True
+
+
 @login_required
 @require_POST
 def pool_assign(request: HttpRequest) -> HttpResponse:
@@ -169,18 +187,7 @@ def pool_assign(request: HttpRequest) -> HttpResponse:
             for error in errors:
                 messages.error(request, error)
         return redirect(back)
-    to_user = form.cleaned_data["to_user"]
-    try:
-        result = pool.pool_assign(
-            customer_ids=form.cleaned_data["ids"],
-            to_user=to_user,
-            by=request.user,
-            note=form.cleaned_data["note"],
-        )
-    except pool.PoolError as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
-    _report_bulk(request, result, to_user)
+    _bulk_move(request, pool.pool_assign, form)
     return redirect(back)
 
 
@@ -202,20 +209,8 @@ def customer_transfer(request: HttpRequest) -> HttpResponse:
     back = _next_or(request, reverse("customers:customer-list"))
     if request.method == "POST" and "to_user" in request.POST:
         form = TransferForm(request.POST, by=request.user)
-        if form.is_valid():
-            to_user = form.cleaned_data["to_user"]
-            try:
-                result = pool.customers_transfer(
-                    customer_ids=form.cleaned_data["ids"],
-                    to_user=to_user,
-                    by=request.user,
-                    note=form.cleaned_data["note"],
-                )
-            except pool.PoolError as exc:
-                messages.error(request, exc.message)
-            else:
-                _report_bulk(request, result, to_user)
-                return redirect(back)
+        if form.is_valid() and _bulk_move(request, pool.customers_transfer, form):
+            return redirect(back)
         ids = _selected_ids(request.POST)
     else:
         ids = _selected_ids(request.POST if request.method == "POST" else request.GET)

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import ngettext
 
-from crm.models import Position, User
-from crm.scopes import DataScope, reach_of
+from crm.dates import start_of_day
+from crm.models import User, is_administrator
+from crm.scopes import DataScope, can_change_any, reach_of
 from crm.selectors import may_own_records
 from customers.models import Customer, OwnershipChange, PoolRule, PoolSettings
 from customers.services import ownership_change_record
@@ -62,7 +63,7 @@ class PoolWarning:
 
 def can_claim(user: User | Any) -> bool:
     """Claiming makes the user an owner: it needs a position that may change records."""
-    return reach_of(user, for_change=True).level != DataScope.NONE
+    return can_change_any(user)
 
 
 def can_manage_pool(user: User | Any) -> bool:
@@ -71,11 +72,7 @@ def can_manage_pool(user: User | Any) -> bool:
 
 
 def can_configure_pool(user: User | Any) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return user.position is not None and user.position.kind == Position.Kind.ADMIN
+    return is_administrator(user)
 
 
 def assignable_users(by: User) -> QuerySet[User]:
@@ -91,14 +88,11 @@ def assignable_users(by: User) -> QuerySet[User]:
 # --- claims ------------------------------------------------------------------------------------
 
 
-def _start_of_today(now: dt.datetime) -> dt.datetime:
-    today = timezone.localdate(now)
-    return timezone.make_aware(dt.datetime.combine(today, dt.time.min))
-
-
 def claims_today(user: User, *, now: dt.datetime | None = None) -> int:
     return OwnershipChange.objects.filter(
-        to_user=user, reason=Reason.CLAIMED, changed_at__gte=_start_of_today(now or timezone.now())
+        to_user=user,
+        reason=Reason.CLAIMED,
+        changed_at__gte=start_of_day(timezone.localdate(now or timezone.now())),
     ).count()
 
 

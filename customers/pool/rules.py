@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 
+from crm.dates import start_of_day
 from crm.models import User
 from customers.models import Customer, OwnershipChange, PoolRule, PoolSettings
 from customers.pool.claims import (
@@ -22,10 +23,6 @@ Reason = OwnershipChange.Reason
 # --- reclaim rules -----------------------------------------------------------------------------
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 def _idle_q(trigger: str, before: dt.date) -> Q:
     """Customers whose reference day (the later of "owned since" and the trigger's last event)
     falls before `before`, in the display time zone.
@@ -33,7 +30,7 @@ def _idle_q(trigger: str, before: dt.date) -> Q:
     Written as "each part is older" rather than comparing a GREATEST(): NULL handling of
     GREATEST differs between PostgreSQL and SQLite, and plain comparisons use the indexes.
     """
-    cutoff = _day_start(before)
+    cutoff = start_of_day(before)
     owned = Q(owned_since__lt=cutoff) | Q(owned_since__isnull=True, created_at__lt=cutoff)
     if trigger == PoolRule.Trigger.NO_ACTIVITY:
         event = Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=cutoff)
