@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "leads",
     "opportunities",
     "orders",
+    "service",
+    "notifications",
     "performance",
 ]
 
@@ -149,6 +151,12 @@ STORAGES = {
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
+# Shared by every process (rate limits of the leads API): Redis or the database in production.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# Money is shown in this currency (ISO 4217 code); amounts are Decimal with two places.
+CRM_CURRENCY = env.str("CRM_CURRENCY", default="CNY")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -215,8 +223,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "assignment", "notifications", "reports")]
 CELERY_TASK_ROUTES = {
     "leads.tasks.*": {"queue": "assignment"},
-    "customers.tasks.care_*": {"queue": "notifications"},
-    "crm.tasks.notify_*": {"queue": "notifications"},
+    "service.tasks.*": {"queue": "notifications"},
+    "notifications.tasks.*": {"queue": "notifications"},
     "performance.tasks.*": {"queue": "reports"},
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -238,6 +246,14 @@ CRM_PERIODIC_TASKS = {
     ),
     "customers: RFM segments": ("customers.tasks.segments_recompute_task", "0 2 * * *", "reports"),
     "crm: purge old import files": ("crm.tasks.import_files_purge_task", "30 3 * * *", "default"),
+    # Leads: nothing waits for long even after a worker outage (docs/leads.md).
+    "leads: assign waiting leads": ("leads.tasks.assign_sweep_task", 60, "assignment"),
+    "leads: response SLA check": ("leads.tasks.sla_check_task", 300, "assignment"),
+    "orders: expire ended contracts": ("orders.tasks.contracts_expire_task", "10 0 * * *", "default"),
+    # Care messages go out in the morning of the customer's day, in TIME_ZONE.
+    "service: customer care": ("service.tasks.care_run_task", "0 9 * * *", "notifications"),
+    "service: retry care messages": ("service.tasks.care_retry_task", 600, "notifications"),
+    "notifications: staff reminders": ("service.tasks.reminders_task", "0 8 * * *", "notifications"),
 }
 # Uploaded import files (raw customer data) are deleted this many days after their job ended.
 CRM_IMPORT_FILE_DAYS = env.int("CRM_IMPORT_FILE_DAYS", default=30)

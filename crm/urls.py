@@ -41,5 +41,11 @@ urlpatterns = [
     ),
     path("exports/<slug:kind>.<str:fmt>", views_imports.export_all, name="export-all"),
     path("customers/", include("customers.urls")),
+    path("leads/", include("leads.urls")),
+    path("api/", include("leads.api_urls")),
+    path("opportunities/", include("opportunities.urls")),
+    path("orders/", include("orders.urls")),
+    path("service/", include("service.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,1 @@
+"""Models of the service app: tickets, service flows, care rules and care messages."""
