@@ -6,6 +6,9 @@ puts them back as described here, so it is safe in `make run` on every start.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+
 import os
 
 from django.conf import settings
@@ -14,6 +17,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from crm.models import Position, Team, User
+
+DEMO_MODULES = ["leads.demo", "opportunities.demo", "orders.demo", "service.demo"]
 
 COMPANY = "Hengtai Trading (恒泰贸易)"
 # region: (manager, [(team, manager, [reps...])])
@@ -192,6 +197,14 @@ class Command(BaseCommand):
         from customers.demo import seed_customers
 
         customers = seed_customers(reps=rep_users, admin=head[0])
+        # Each later app seeds its own records on top (a module `<app>.demo` with
+        # `seed(reps, admin, stdout)`), in this order: opportunities before the orders that win
+        # them, orders before the care rules that follow deliveries.
+        for module_name in DEMO_MODULES:
+            if importlib.util.find_spec(module_name) is not None:
+                importlib.import_module(module_name).seed(
+                    reps=rep_users, admin=head[0], stdout=self.stdout
+                )
 
         self.stdout.write(
             self.style.SUCCESS(
