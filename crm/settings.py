@@ -249,11 +249,11 @@ CRM_PERIODIC_TASKS = {
     # Leads: nothing waits for long even after a worker outage (docs/leads.md).
     "leads: assign waiting leads": ("leads.tasks.assign_sweep_task", 60, "assignment"),
     "leads: response SLA check": ("leads.tasks.sla_check_task", 300, "assignment"),
-    "orders: expire ended contracts": ("orders.tasks.contracts_expire_task", "10 0 * * *", "default"),
+    "orders: expire contracts": ("orders.tasks.contracts_expire_task", "10 0 * * *", "default"),
     # Care messages go out in the morning of the customer's day, in TIME_ZONE.
     "service: customer care": ("service.tasks.care_run_task", "0 9 * * *", "notifications"),
     "service: retry care messages": ("service.tasks.care_retry_task", 600, "notifications"),
-    "notifications: staff reminders": ("service.tasks.reminders_task", "0 8 * * *", "notifications"),
+    "service: staff reminders": ("service.tasks.reminders_task", "0 8 * * *", "notifications"),
 }
 # Uploaded import files (raw customer data) are deleted this many days after their job ended.
 CRM_IMPORT_FILE_DAYS = env.int("CRM_IMPORT_FILE_DAYS", default=30)
