@@ -183,6 +183,8 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 globals().update(EMAIL_CONFIG)
+# Links in emails (notifications, digests) point here.
+CRM_SITE_URL = env.str("CRM_SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CRM <crm@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -253,6 +255,11 @@ CRM_PERIODIC_TASKS = {
     # Care messages go out in the morning of the customer's day, in TIME_ZONE.
     "service: customer care": ("service.tasks.care_run_task", "0 9 * * *", "notifications"),
     "service: retry care messages": ("service.tasks.care_retry_task", 600, "notifications"),
+    "notifications: queue pending emails": (
+        "notifications.tasks.notification_email_sweep_task",
+        300,
+        "notifications",
+    ),
     "service: staff reminders": ("service.tasks.reminders_task", "0 8 * * *", "notifications"),
 }
 # Uploaded import files (raw customer data) are deleted this many days after their job ended.

@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from notifications import views
 
 app_name = "notifications"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.notification_list, name="notification-list"),
+    path("bell/", views.bell, name="bell"),
+    path("<int:pk>/open/", views.notification_open, name="notification-open"),
+    path("read-all/", views.notification_read_all, name="notification-read-all"),
+]
