@@ -33,7 +33,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     # The same key for the same person never notifies twice (a task that runs twice, a retry).
-    key = models.CharField(_("key"), max_length=200, null=True, blank=True)
+    key = models.CharField(_("key"), max_length=200, blank=True, default="")
     email = models.CharField(
         _("email"), max_length=10, choices=Email.choices, default=Email.NONE, blank=True
     )
@@ -46,7 +46,7 @@ class Notification(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "key"], condition=Q(key__isnull=False), name="notification_key"
+                fields=["user", "key"], condition=~Q(key=""), name="notification_key"
             ),
         ]
         indexes = [

@@ -53,9 +53,9 @@ def notify(
         }
     try:
         with transaction.atomic():
-            notification = Notification.objects.create(user=user, key=key, **fields)
+            notification = Notification.objects.create(user=user, key=key or "", **fields)
     except IntegrityError:
-        if key is None:
+        if not key:
             raise
         return None  # already notified under this key
     if notification.email == Notification.Email.PENDING:
@@ -76,9 +76,7 @@ def email_queue(notification_id: int) -> None:
 def email_send(notification_id: int) -> bool:
     """Send one pending notification email. Returns True when sent (or nothing to do); raises
     on a delivery error after recording it, so that the task retries."""
-    notification = (
-        Notification.objects.select_related("user").filter(pk=notification_id).first()
-    )
+    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
     if notification is None or notification.email != Notification.Email.PENDING:
         return True
     user = notification.user

@@ -19,9 +19,8 @@ from notifications.models import Notification
 @require_GET
 def bell(request: HttpRequest) -> HttpResponse:
     """htmx: the unread count under the bell (polled every minute)."""
-    return render(
-        request, "notifications/partials/bell.html", {"unread": selectors.unread_count(request.user)}
-    )
+    unread = selectors.unread_count(request.user)
+    return render(request, "notifications/partials/bell.html", {"unread": unread})
 
 
 @login_required
