@@ -21,12 +21,6 @@ from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
 
-# Debian/Ubuntu packages fonts-wqy-microhei, fonts-wqy-zenhei; both are TrueType collections.
-DEFAULT_FONTS = [
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-]
 FONT_NAME = "CrmCJK"
 
 
@@ -42,7 +36,7 @@ def font_name() -> str:
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfbase.ttfonts import TTFont
 
-    for candidate in getattr(settings, "CRM_PDF_FONTS", DEFAULT_FONTS):
+    for candidate in settings.CRM_PDF_FONTS:
         path = Path(candidate)
         if not path.is_file():
             continue

@@ -154,6 +154,15 @@ MEDIA_URL = "media/"
 # Shared by every process (rate limits of the leads API): Redis or the database in production.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
+# TrueType CJK fonts for PDFs, first found wins (crm/pdf.py; Debian: fonts-wqy-microhei).
+CRM_PDF_FONTS = env.list(
+    "CRM_PDF_FONTS",
+    default=[
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+        "/usr/share/fonts/truetype/arphic/uming.ttc",
+    ],
+)
 # Money is shown in this currency (ISO 4217 code); amounts are Decimal with two places.
 CRM_CURRENCY = env.str("CRM_CURRENCY", default="CNY")
 
