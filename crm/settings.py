@@ -154,6 +154,15 @@ MEDIA_URL = "media/"
 # Shared by every process (rate limits of the leads API): Redis or the database in production.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
+# Web-to-lead API (docs/leads.md): posts per token per minute, and the window in which an
+# identical lead is answered with the existing one instead of a duplicate.
+LEADS_API_RATE_LIMIT = env.int("LEADS_API_RATE_LIMIT", default=60)
+LEADS_API_DEDUPE_MINUTES = env.int("LEADS_API_DEDUPE_MINUTES", default=10)
+# Contracts (docs/orders.md): numbering, and the amount above which the manager approves.
+CRM_CONTRACT_NUMBER_PATTERN = env.str("CRM_CONTRACT_NUMBER_PATTERN", default="HT-{yyyy}-{seq:05d}")
+CRM_CONTRACT_APPROVAL_THRESHOLD = env.str("CRM_CONTRACT_APPROVAL_THRESHOLD", default="100000.00")
+# SMS for care messages (docs/service.md): console:// prints them; see the provider URL forms.
+SMS_URL = env.str("SMS_URL", default="console://")
 # TrueType CJK fonts for PDFs, first found wins (crm/pdf.py; Debian: fonts-wqy-microhei).
 CRM_PDF_FONTS = env.list(
     "CRM_PDF_FONTS",

@@ -61,7 +61,7 @@ class ContactAdmin(HistoryAdmin):
 class ActivityAdmin(HistoryAdmin):
     list_display = ["occurred_at", "customer", "kind", "outcome", "owner"]
     list_filter = ["kind", "outcome"]
-    raw_id_fields = ["customer", "contact", "owner"]
+    raw_id_fields = ["customer", "lead", "contact", "owner"]
     list_select_related = ["customer", "owner"]
     date_hierarchy = "occurred_at"
 

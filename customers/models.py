@@ -307,6 +307,14 @@ class CustomerChildQuerySet(ScopedQuerySet):
         return Q(customer__owner__isnull=True)
 
 
+class ActivityQuerySet(CustomerChildQuerySet):
+    """Activities on a customer follow the customer's scope; those on a lead not yet converted
+    (no customer) are read through the lead (leads.Lead.activities), not listed here."""
+
+    def extra_visible_q(self, user) -> Q:
+        return Q(customer__isnull=False, customer__owner__isnull=True)
+
+
 class Contact(models.Model):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
@@ -361,12 +369,36 @@ class Activity(models.Model):
         REJECTED = "rejected", _("Rejected")
         OTHER = "other", _("Other")
 
+    # Logged either on a customer or on a lead (at least one, see the constraint); converting the
+    # lead sets the new customer on its activities, so the history follows.
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="activities"
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
+    lead = models.ForeignKey(
+        "leads.Lead",
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activities",
     )
     contact = models.ForeignKey(
         Contact,
         verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    # A follow-up about a deal also shows on the opportunity's page.
+    opportunity = models.ForeignKey(
+        "opportunities.Opportunity",
+        verbose_name=_("opportunity"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -388,7 +420,7 @@ class Activity(models.Model):
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     history = HistoricalRecords()
 
-    objects = CustomerChildQuerySet.as_manager()
+    objects = ActivityQuerySet.as_manager()
 
     scope_owner_field = "customer__owner"
     scope_team_fields = ("customer__owner__team",)
@@ -397,14 +429,21 @@ class Activity(models.Model):
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False) | Q(lead__isnull=False),
+                name="activity_customer_or_lead",
+            ),
+        ]
         indexes = [
             models.Index(fields=["customer", "-occurred_at"], name="act_customer_time"),
+            models.Index(fields=["lead", "-occurred_at"], name="act_lead_time"),
             # The visit-success KPI: one rep's visits in a period.
             models.Index(fields=["owner", "kind", "occurred_at"], name="act_owner_kind_time"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.customer}"
+        return f"{self.get_kind_display()} · {self.customer or self.lead}"
 
 
 class OwnershipChange(models.Model):

@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+"""The JSON API (token-authenticated, CSRF-exempt): web-to-lead."""
+
+from django.urls import path
+
+from leads import api
 
 app_name = "api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("leads/", api.lead_create, name="lead-create"),
+]

@@ -138,7 +138,8 @@ class ActivityImporter(CustomerRecordImporter):
         Customer.objects.bulk_update(moved, ["last_contacted_at"], batch_size=self.batch_size)
 
     def export_queryset(self, queryset: QuerySet) -> QuerySet:
-        return queryset.select_related("customer", "owner")
+        # Activities on a lead not yet converted have no customer: they are not customer data.
+        return queryset.filter(customer__isnull=False).select_related("customer", "owner")
 
     def export_row(self, obj: Activity) -> dict[str, Any]:
         return {

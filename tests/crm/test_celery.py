@@ -71,7 +71,10 @@ def test_routes_send_each_kind_of_work_to_its_queue():
     router = celery_app.amqp.router
     assert router.route({}, "leads.tasks.lead_assign_task")["queue"].name == "assignment"
     assert router.route({}, "performance.tasks.scorecard_compute_task")["queue"].name == "reports"
-    assert router.route({}, "customers.tasks.care_send_task")["queue"].name == "notifications"
+    assert router.route({}, "service.tasks.care_message_send_task")["queue"].name == "notifications"
+    assert router.route({}, "notifications.tasks.notification_email_task")["queue"].name == (
+        "notifications"
+    )
     assert router.route({}, "crm.tasks.ping")["queue"].name == "default"
 
 

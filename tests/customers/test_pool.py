@@ -570,7 +570,8 @@ def test_handover_page_previews_then_moves(manager_client, org):
     choice = {"from_user": org.rep.pk, "to_user": org.teammate.pk, "note": "Left"}
     response = manager_client.get(url, choice)
     assert response.status_code == 200
-    assert [count for _label, count in response.context["preview"]] == [2]
+    # customers first; the leads and opportunities apps add their own steps after it
+    assert response.context["preview"][0][1] == 2
     assert Customer.objects.filter(owner=org.rep).count() == 2
 
     response = manager_client.post(url, choice)

@@ -351,6 +351,7 @@ def order_tables(settings):
 
             class Meta:
                 app_label = "orders"
+                db_table = "segments_test_order"  # beside the real orders_order
 
         class OrderLine(models.Model):  # noqa: DJ008
             order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
@@ -360,6 +361,7 @@ def order_tables(settings):
 
             class Meta:
                 app_label = "orders"
+                db_table = "segments_test_orderline"
 
     with connection.schema_editor() as editor:
         editor.create_model(Order)

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import User
+from crm.widgets import FastSelect
+from customers.models import Customer
+from service import selectors
+from service.models import CareRule, Ticket
+
+
+class TicketForm(forms.ModelForm):
+    """Open a ticket. From a customer's page the customer is fixed; from the service pages it is
+    given by its code (a select of every customer would not scale)."""
+
+    customer_code = forms.CharField(label=_("Customer code"), max_length=32)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody yet: put it in the queue"),
+        widget=FastSelect,
+    )
+
+    class Meta:
+        model = Ticket
+        fields = ["type", "channel", "priority", "contact", "summary", "description", "assignee"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, user: User, customer: Customer | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.customer = customer
+        self.fields["assignee"].queryset = selectors.service_staff()
+        if customer is not None:
+            del self.fields["customer_code"]
+            self.fields["contact"].queryset = customer.contacts.all()
+        else:
+            del self.fields["contact"]
+
+    def clean_customer_code(self) -> str:
+        code = self.cleaned_data["customer_code"].strip()
+        customer = Customer.objects.visible_to(self.user).filter(code__iexact=code).first()
+        if customer is None:  # unknown and out of reach read the same
+            raise forms.ValidationError(_("Unknown customer code."))
+        self.customer = customer
+        return code
+
+
+class TicketEditForm(forms.ModelForm):
+    class Meta:
+        model = Ticket
+        fields = ["type", "channel", "priority", "contact", "summary", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = self.instance.customer.contacts.all()
+
+
+class TicketMoveForm(forms.Form):
+    to_step = forms.IntegerField(widget=forms.HiddenInput)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    resolution = forms.CharField(
+        label=_("Resolution"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    satisfaction = forms.TypedChoiceField(
+        label=_("Customer satisfaction"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "–"), *[(i, str(i)) for i in range(1, 6)]],
+    )
+
+
+class TicketAssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.none(), required=False, widget=FastSelect
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = selectors.service_staff()
+
+
+class TicketCommentForm(forms.Form):
+    note = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TicketFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Open and closed")), ("open", _("Open")), ("closed", _("Closed"))],
+    )
+    type = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("Any type")), *Ticket.Type.choices]
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"),
+        required=False,
+        choices=[("", _("Any priority")), *Ticket.Priority.choices],
+    )
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+
+class CareRuleForm(forms.ModelForm):
+    class Meta:
+        model = CareRule
+        fields = [
+            "name",
+            "trigger",
+            "days",
+            "customer_kind",
+            "level",
+            "segment",
+            "channel",
+            "subject_en",
+            "body_en",
+            "subject_zh_hans",
+            "body_zh_hans",
+            "is_active",
+        ]
+        widgets = {
+            "body_en": forms.Textarea(attrs={"rows": 5}),
+            "body_zh_hans": forms.Textarea(attrs={"rows": 5}),
+        }

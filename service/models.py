@@ -1,1 +1,0 @@
-"""Models of the service app: tickets, service flows, care rules and care messages."""
