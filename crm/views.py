@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from crm import selectors
+from crm.dashboard import my_work
 from crm.health import health_report
 from crm.models import Team, User
 from crm.scopes import get_visible_or_404, reach_of
@@ -28,6 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "change_reach": reach_of(user, for_change=True),
         "visible_people": User.objects.visible_to(user).filter(is_active=True).count(),
         **customer_counts(user),
+        **my_work(user),
     }
     return render(request, "crm/home.html", context)
 
