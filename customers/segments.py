@@ -89,12 +89,8 @@ DEFAULT_FACTS_SOURCE = "customers.segments.order_facts"
 
 # --- Step 1: order facts -------------------------------------------------------------------------
 def order_facts(*, today: date) -> QuerySet | list:
-    """The default facts source: one aggregate over the orders app, or none before it exists."""
-    try:
-        order_model = apps.get_model("orders", "Order")
-    except LookupError:
-        # No orders app yet: nobody has ordered, every customer is a prospect.
-        return []
+    """The default facts source: one aggregate over the orders app."""
+    order_model = apps.get_model("orders", "Order")
     # orders.Order keeps its value in `total` (the sum of its lines, each quantity x unit price
     # rounded to the cent, docs/orders.md): the aggregate then reads one table, no join.
     return order_facts_from(order_model, today=today, value="total")
