@@ -20,8 +20,10 @@ import logging
 from django import forms
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -45,7 +47,7 @@ class ApiLeadForm(forms.Form):
     company = forms.CharField(max_length=200, required=False)
     title = forms.CharField(max_length=120, required=False)
     phone = forms.CharField(max_length=40, required=False)
-    email = forms.EmailField(required=False)
+    email = forms.EmailField(max_length=254, required=False)
     source = forms.ChoiceField(choices=Lead.Source.choices, required=False)
     region = forms.CharField(max_length=60, required=False)
     industry = forms.ChoiceField(choices=Customer.Industry.choices, required=False)
@@ -67,17 +69,77 @@ def _token(request: HttpRequest) -> str:
     return request.headers.get("X-Api-Token", "").strip()
 
 
-def _payload(request: HttpRequest) -> dict | None:
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class PayloadError(Exception):
+    """The body cannot be read as a lead: a 400 (or 415) with a message and field errors."""
+
+    def __init__(self, message, *, status: int = 400, errors: dict | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.status = status
+        self.errors = errors or {}
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")  # NaN, Infinity: Python accepts them
+
+
+def _scalar(value) -> str | None:
+    """A JSON value as the text of a field, or None when it is not one (objects, lists,
+    true/false, or text a database cannot store: lone UTF-16 surrogates)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | dict | list):
+        return None
+    text = value if isinstance(value, str) else str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return text
+
+
+def _payload(request: HttpRequest) -> dict:
     content_type = request.content_type or ""
     if content_type == "application/json":
         try:
-            data = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            return None
+            data = json.loads(request.body or b"{}", parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise PayloadError(_("The body is not a JSON object.")) from None
         if not isinstance(data, dict):
-            return None
-        return {k: ("" if v is None else str(v)) for k, v in data.items()}
-    return {k: request.POST.get(k, "") for k in request.POST}
+            raise PayloadError(_("The body is not a JSON object."))
+        payload, errors = {}, {}
+        for key, value in data.items():
+            text = _scalar(value)
+            if text is None:
+                errors[key] = [str(_("Give this field as text."))]
+            else:
+                payload[key] = text
+        if errors:
+            raise PayloadError(_("Some fields are not valid."), errors=errors)
+        return payload
+    if content_type not in FORM_TYPES:
+        raise PayloadError(
+            _("Send JSON (application/json) or a form post (%(types)s).")
+            % {"types": ", ".join(FORM_TYPES)},
+            status=415,
+        )
+    try:
+        post = request.POST
+    except MultiPartParserError:
+        raise PayloadError(_("The form post could not be read.")) from None
+    payload, errors = {}, {}
+    for key in post:
+        text = _scalar(post.get(key, ""))
+        if text is None:
+            errors[key] = [str(_("Give this field as text."))]
+        else:
+            payload[key] = text
+    if errors:
+        raise PayloadError(_("Some fields are not valid."), errors=errors)
+    return payload
 
 
 def _rate_limited(source: LeadSource) -> bool:
@@ -120,18 +182,24 @@ def lead_create(request: HttpRequest) -> JsonResponse:
         response = _error(429, _("Too many requests: slow down."))
         response["Retry-After"] = "60"
         return response
-    if len(request.body) > MAX_BODY:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    try:
+        # The declared length first: a huge body is refused without being read.
+        too_large = declared > MAX_BODY or len(request.body) > MAX_BODY
+    except RequestDataTooBig:
+        too_large = True
+    if too_large:
         return _error(413, _("The request is too large."))
-    data = _payload(request)
-    if data is None:
-        return _error(400, _("The body is not a JSON object."), errors={})
+    try:
+        data = _payload(request)
+    except PayloadError as exc:
+        return _error(exc.status, exc.message, errors=exc.errors)
     form = ApiLeadForm(data)
     if not form.is_valid():
-        errors = {
-            field: [str(e["message"]) for e in errs]
-            for field, errs in form.errors.get_json_data().items()
-        }
-        return _error(400, _("Some fields are not valid."), errors=errors)
+        return _error(400, _("Some fields are not valid."), errors=_form_errors(form.errors))
     fields = dict(form.cleaned_data)
     fields["source"] = fields.get("source") or source.source
     fields["name"] = " ".join(fields["name"].split())
@@ -153,6 +221,20 @@ def lead_create(request: HttpRequest) -> JsonResponse:
         )
         if existing is not None:
             return JsonResponse({"id": existing, "duplicate": True}, status=200)
-        lead = services.lead_create(by=None, api_source=source, fingerprint=digest, **fields)
+        try:
+            # A savepoint: a model check the form did not make still leaves nothing written.
+            with transaction.atomic():
+                lead = services.lead_create(
+                    by=None, api_source=source, fingerprint=digest, **fields
+                )
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            return _error(400, _("Some fields are not valid."), errors=errors)
         LeadSource.objects.filter(pk=source.pk).update(last_used_at=timezone.now())
     return JsonResponse({"id": lead.pk}, status=201)
+
+
+def _form_errors(errors) -> dict[str, list[str]]:
+    return {
+        field: [str(e["message"]) for e in errs] for field, errs in errors.get_json_data().items()
+    }

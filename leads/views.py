@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -271,8 +272,11 @@ def lead_assign(request: HttpRequest) -> HttpResponse:
     if not can_manage_pool(request.user):
         raise PermissionDenied
     ids = [int(x) for x in request.POST.getlist("ids") if x.isdigit()]
-    back = request.POST.get("next") or reverse("leads:lead-list")
-    if not back.startswith("/"):
+    back = request.POST.get("next", "")
+    # Only a path on this site ("//evil.example" and "/\\evil.example" are other hosts).
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ) or not back.startswith("/"):
         back = reverse("leads:lead-list")
     if request.method == "GET":
         return redirect("leads:lead-list")

@@ -39,6 +39,9 @@ class Notification(models.Model):
     )
     email_attempts = models.PositiveSmallIntegerField(_("email attempts"), default=0)
     email_error = models.CharField(_("email error"), max_length=500, blank=True)
+    # When a worker last took the email on (queued or tried): the sweep leaves alone an email
+    # whose task chain is alive (waiting out its backoff), and re-queues only forgotten ones.
+    email_touched_at = models.DateTimeField(_("email last queued"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")

@@ -9,16 +9,19 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from crm.models import User
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
-# A pending email older than this was not picked up by a worker (the broker was down when it was
-# queued, or a worker died): the sweep queues it again.
-EMAIL_SWEEP_AFTER = timedelta(minutes=2)
+# A pending email that no worker took on for this long was lost (the broker was down when it was
+# queued, or a worker died): the sweep queues it again. Longer than the longest retry backoff
+# (tasks.py), so that an email waiting out its backoff is not queued a second time.
+EMAIL_SWEEP_AFTER = timedelta(hours=2)
 EMAIL_MAX_ATTEMPTS = 8
 
 
@@ -71,50 +74,67 @@ def email_queue(notification_id: int) -> None:
         notification_email_task.delay(notification_id)
     except Exception:  # the broker is down: the sweep will queue it later
         logger.warning("Could not queue the email of notification %s", notification_id)
+        return
+    Notification.objects.filter(pk=notification_id).update(email_touched_at=timezone.now())
+
+
+class EmailDeliveryError(Exception):
+    """The mail server refused or was unreachable; the attempt is recorded, the task retries."""
 
 
 def email_send(notification_id: int) -> bool:
-    """Send one pending notification email. Returns True when sent (or nothing to do); raises
-    on a delivery error after recording it, so that the task retries."""
-    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
-    if notification is None or notification.email != Notification.Email.PENDING:
-        return True
-    user = notification.user
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        text = render_to_string(
-            "notifications/email.txt",
-            {
-                "notification": notification,
-                "link": _absolute(notification.url),
-                "user": user,
-            },
+    """Send one pending notification email. Returns True when sent (or nothing to do), False
+    when it gave up; raises EmailDeliveryError after recording a failed attempt, so that the
+    task retries.
+
+    The row is locked while sending (`skip_locked`: a second task for the same email, from a
+    sweep or a duplicate delivery, finds it taken and does nothing), so an email goes out once.
+    """
+    error = None
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, email=Notification.Email.PENDING)
+            .first()
         )
-    message = EmailMessage(notification.title, text, to=[user.email])
-    try:
-        message.send()
-    except Exception as error:
+        if notification is None:
+            return True
+        user = User.objects.get(pk=notification.user_id)
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            text = render_to_string(
+                "notifications/email.txt",
+                {"notification": notification, "link": _absolute(notification.url), "user": user},
+            )
         attempts = notification.email_attempts + 1
+        try:
+            EmailMessage(notification.title, text, to=[user.email]).send()
+        except Exception as exc:  # SMTP refusals, connection errors, timeouts
+            error = exc
+        failed = error is not None and attempts >= EMAIL_MAX_ATTEMPTS
         Notification.objects.filter(pk=notification.pk).update(
             email_attempts=attempts,
-            email_error=str(error)[:500],
-            email=Notification.Email.FAILED
-            if attempts >= EMAIL_MAX_ATTEMPTS
-            else Notification.Email.PENDING,
+            email_error=str(error)[:500] if error else "",
+            email_touched_at=timezone.now(),
+            email=Notification.Email.SENT
+            if error is None
+            else (Notification.Email.FAILED if failed else Notification.Email.PENDING),
         )
-        raise
-    Notification.objects.filter(pk=notification.pk).update(
-        email=Notification.Email.SENT, email_attempts=notification.email_attempts + 1
-    )
-    return True
+    if error is None:
+        return True
+    if failed:
+        logger.error("Gave up emailing notification %s: %s", notification_id, error)
+        return False
+    raise EmailDeliveryError(str(error)) from error
 
 
 def email_sweep(now=None) -> int:
     """Queue again the emails still pending after a while (see EMAIL_SWEEP_AFTER)."""
     now = now or timezone.now()
+    forgotten = now - EMAIL_SWEEP_AFTER
     ids = list(
-        Notification.objects.filter(
-            email=Notification.Email.PENDING, created_at__lt=now - EMAIL_SWEEP_AFTER
-        ).values_list("pk", flat=True)[:1000]
+        Notification.objects.filter(email=Notification.Email.PENDING, created_at__lt=forgotten)
+        .filter(Q(email_touched_at__isnull=True) | Q(email_touched_at__lt=forgotten))
+        .values_list("pk", flat=True)[:1000]
     )
     for pk in ids:
         email_queue(pk)

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import User
 from crm.widgets import FastSelect
 from customers.models import Customer
 from service import selectors
-from service.models import CareRule, Ticket
+from service.models import CareRule, FlowStep, ServiceFlow, Ticket, TicketEvent
 
 
 class TicketForm(forms.ModelForm):
@@ -128,3 +129,83 @@ class CareRuleForm(forms.ModelForm):
             "body_en": forms.Textarea(attrs={"rows": 5}),
             "body_zh_hans": forms.Textarea(attrs={"rows": 5}),
         }
+
+
+class ServiceFlowForm(forms.ModelForm):
+    class Meta:
+        model = ServiceFlow
+        fields = ["name", "kind", "is_default", "is_active"]
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # Not the one-default-per-kind constraint: a new default takes over from the previous
+        # one (services.flow_save) rather than being refused.
+        return {*super()._get_validation_exclusions(), "kind"}
+
+
+class BaseFlowStepFormSet(forms.BaseInlineFormSet):
+    """The steps of a flow: at least one, positions unique (Django's check), at least one
+    final step, and a step that tickets have used cannot be removed (their history refers to
+    it)."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            f
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("name")
+        ]
+        if not kept:
+            raise forms.ValidationError(_("A flow needs at least one step."))
+        if not any(f.cleaned_data.get("is_final") for f in kept):
+            raise forms.ValidationError(
+                _("Mark at least one step as final: reaching it closes the ticket.")
+            )
+        used = [
+            f.instance.name
+            for f in self.forms
+            if f.cleaned_data.get("DELETE") and f.instance.pk and flow_step_in_use(f.instance)
+        ]
+        if used:
+            raise forms.ValidationError(
+                _("Tickets have used these steps, which cannot be removed: %(steps)s.")
+                % {"steps": ", ".join(used)}
+            )
+
+
+def flow_step_in_use(step: FlowStep) -> bool:
+    return (
+        Ticket.objects.filter(step=step).exists()
+        or TicketEvent.objects.filter(Q(from_step=step) | Q(to_step=step)).exists()
+    )
+
+
+FlowStepFormSet = forms.inlineformset_factory(
+    ServiceFlow,
+    FlowStep,
+    formset=BaseFlowStepFormSet,
+    fields=[
+        "position",
+        "name",
+        "is_final",
+        "needs_assignee",
+        "needs_resolution",
+        "needs_customer_confirmation",
+    ],
+    widgets={
+        "position": forms.NumberInput(attrs={"class": "form-control form-control-sm"}),
+        "name": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+        **{
+            name: forms.CheckboxInput(attrs={"class": "form-check-input"})
+            for name in (
+                "is_final",
+                "needs_assignee",
+                "needs_resolution",
+                "needs_customer_confirmation",
+            )
+        },
+    },
+    extra=2,
+    can_delete=True,
+)

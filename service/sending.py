@@ -26,10 +26,15 @@ from service.sms import SmsError, send_sms
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6  # the first try and five retries
+# The first try and eleven retries, 1, 2, 4 ... 32 minutes then hourly: about seven hours, so a
+# mail server down for a morning's maintenance delays the day's greetings but fails none.
+MAX_ATTEMPTS = 12
 SENT, RETRY, FAILED, SKIPPED = "sent", "retry", "failed", "skipped"
 # A queued message not picked up this long after it was due is queued again by care_retry.
 SWEEP_GRACE = dt.timedelta(minutes=5)
+# A message the sweep queued again is not queued again for this long: a worker with a backlog
+# (a mail server that times out instead of refusing) must not get the same message every run.
+SWEEP_LEASE = dt.timedelta(minutes=30)
 EMAIL_TIMEOUT = 30
 RESEND_LIMIT = 1000
 
@@ -136,16 +141,28 @@ def care_message_send(*, message_id: int) -> str:
         return outcome
 
 
-def care_message_queue(ids: list[int]) -> None:
-    """Queue the sending tasks; if the broker is down the rows stay queued for care_retry."""
+def seconds_to_next_attempt(message_id: int) -> float:
+    """Seconds until the message's next attempt is due (0 when due now or unknown)."""
+    due = (
+        CareMessage.objects.filter(pk=message_id).values_list("next_attempt_at", flat=True).first()
+    )
+    return max((due - timezone.now()).total_seconds(), 0.0) if due else 0.0
+
+
+def care_message_queue(ids: list[int]) -> list[int]:
+    """Queue the sending tasks; if the broker is down the rows stay queued for care_retry.
+    Returns the ids queued."""
     from service.tasks import care_message_send_task
 
+    queued = []
     for pk in ids:
         try:
             care_message_send_task.delay(pk)
         except Exception:  # the broker is down
             logger.warning("Could not queue care message %s; care_retry will.", pk)
-            return
+            break
+        queued.append(pk)
+    return queued
 
 
 def care_retry(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
@@ -161,8 +178,18 @@ def care_retry(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    care_message_queue(ids)
-    return ids
+    # Lease them first (a task that runs at once, eagerly or on a fast worker, sets its own
+    # next attempt): the next sweeps leave them to the task queued now.
+    CareMessage.objects.filter(pk__in=ids, status=CareMessage.Status.QUEUED).update(
+        next_attempt_at=now + SWEEP_LEASE
+    )
+    queued = care_message_queue(ids)
+    lost = sorted(set(ids) - set(queued))
+    if lost:  # the broker is down: the next sweep tries them again
+        CareMessage.objects.filter(pk__in=lost, status=CareMessage.Status.QUEUED).update(
+            next_attempt_at=None
+        )
+    return queued
 
 
 @transaction.atomic

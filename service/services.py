@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -239,3 +240,39 @@ def care_rule_save(*, rule, by: User):
     rule._history_user = by
     rule.save()
     return rule
+
+
+@transaction.atomic
+def flow_save(*, form, formset, by: User) -> ServiceFlow:
+    """Save a flow and its steps from the flow page (forms already valid). A default flow
+    takes over from the kind's previous default; steps may swap positions."""
+    flow = form.save(commit=False)
+    if flow.is_default:
+        ServiceFlow.objects.filter(kind=flow.kind, is_default=True).exclude(pk=flow.pk).update(
+            is_default=False
+        )
+    flow._history_user = by
+    flow.save()
+    formset.instance = flow
+    # Move the changed steps out of the way first: (flow, position) is unique, and 2 <-> 3 is a
+    # legitimate edit.
+    moving = [
+        f.instance.pk
+        for f in formset.forms
+        if f.instance.pk and ("position" in f.changed_data or f.cleaned_data.get("DELETE"))
+    ]
+    if moving:
+        FlowStep.objects.filter(pk__in=moving).update(position=F("position") + 10000)
+    formset.save(commit=False)
+    for step in formset.deleted_objects:
+        step.delete()
+    for f in formset.forms:
+        if f in formset.deleted_forms or not f.cleaned_data or not f.cleaned_data.get("name"):
+            continue
+        if f.instance.pk and not f.has_changed():
+            continue
+        step = f.instance
+        step.flow = flow
+        step._history_user = by
+        step.save()
+    return flow

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -121,6 +122,22 @@ class TwilioBackend(SmsBackend):
         return SmsError(text, transient=exc.code == 429 or exc.code >= 500)
 
 
+def e164(number: str, *, country_code: str | None = None) -> str:
+    """The number in E.164 form, as providers want it: separators dropped, a leading 00 made
+    +, and a national number given the default country code (setting SMS_DEFAULT_COUNTRY_CODE,
+    86: a Chinese mobile number is usually written 13800138000). Anything else is passed as is
+    (the provider refuses it, and the message shows as failed with the provider's reason)."""
+    cleaned = re.sub(r"[\s\-().]", "", number or "")
+    if cleaned.startswith("+"):
+        return cleaned
+    if cleaned.startswith("00"):
+        return "+" + cleaned[2:]
+    if cleaned.isdigit():
+        code = country_code or str(getattr(settings, "SMS_DEFAULT_COUNTRY_CODE", "86"))
+        return f"+{code}{cleaned.removeprefix('0')}"
+    return cleaned
+
+
 def backend_from_url(url: str) -> SmsBackend:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme == "console":
@@ -149,4 +166,4 @@ def get_backend() -> SmsBackend:
 
 
 def send_sms(*, to: str, body: str) -> str:
-    return get_backend().send(to=to, body=body)
+    return get_backend().send(to=e164(to), body=body)

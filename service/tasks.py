@@ -20,8 +20,9 @@ def care_message_send_task(self, message_id: int) -> str:
     retry lost with its worker)."""
     outcome = sending.care_message_send(message_id=message_id)
     if outcome == sending.RETRY and self.request.retries < self.max_retries:
-        countdown = sending.backoff(self.request.retries + 1).total_seconds()
-        raise self.retry(countdown=countdown)
+        # The row's own next attempt (its attempts may be ahead of this task's retries, e.g.
+        # after the sweep queued it): the backoff is the row's, whoever runs it.
+        raise self.retry(countdown=sending.seconds_to_next_attempt(message_id))
     return outcome
 
 

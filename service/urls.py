@@ -18,5 +18,8 @@ urlpatterns = [
     path("care/<int:pk>/edit/", views_care.care_rule_edit, name="care-rule-update"),
     path("care/<int:pk>/preview/", views_care.care_rule_preview, name="care-rule-preview"),
     path("care/messages/", views_care.care_message_list, name="care-message-list"),
+    path("flows/", views_care.flow_list, name="flow-list"),
+    path("flows/new/", views_care.flow_edit, name="flow-create"),
+    path("flows/<int:pk>/edit/", views_care.flow_edit, name="flow-update"),
     path("care/messages/resend/", views_care.care_message_resend, name="care-message-resend"),
 ]

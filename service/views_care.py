@@ -1,5 +1,5 @@
 """Customer care pages (administrators): the rules with a preview of who receives what today,
-and the send log where failed messages are resent."""
+and the send log where failed messages are resent; and the service flows page."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.pagination import CappedPaginator
 from service import care, selectors, sending, services
-from service.forms import CareRuleForm
-from service.models import CareMessage, CareRule
+from service.forms import CareRuleForm, FlowStepFormSet, ServiceFlowForm
+from service.models import CareMessage, CareRule, FlowStep, ServiceFlow
 from service.models.care import PLACEHOLDERS
 from service.permissions import can_manage_care
 
@@ -128,3 +128,37 @@ def care_message_resend(request: HttpRequest) -> HttpResponse:
     count = sending.care_message_resend(ids=ids, by=request.user)
     messages.success(request, _("%(count)s messages queued again.") % {"count": count})
     return redirect(reverse("service:care-message-list") + "?status=queued")
+
+
+# --- service flows (administrators): the steps tickets move through ---
+
+
+@login_required
+@require_GET
+def flow_list(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    flows = ServiceFlow.objects.prefetch_related(
+        Prefetch("steps", queryset=FlowStep.objects.order_by("position"))
+    ).annotate(open_tickets=Count("tickets", filter=Q(tickets__closed_at__isnull=True)))
+    return render(request, "service/flow_list.html", {"flows": flows.order_by("kind", "name")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def flow_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    _require_admin(request)
+    flow = get_object_or_404(ServiceFlow, pk=pk) if pk else ServiceFlow()
+    data = request.POST if request.method == "POST" else None
+    form = ServiceFlowForm(data, instance=flow)
+    formset = FlowStepFormSet(
+        data, instance=flow, queryset=FlowStep.objects.order_by("position"), prefix="steps"
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        services.flow_save(form=form, formset=formset, by=request.user)
+        messages.success(request, _("Service flow saved."))
+        return redirect("service:flow-list")
+    return render(
+        request,
+        "service/flow_form.html",
+        {"form": form, "formset": formset, "flow": flow if pk else None},
+    )

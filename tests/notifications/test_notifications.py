@@ -77,7 +77,7 @@ def test_failed_email_stays_pending_with_the_error_then_is_sent(org, settings, m
         raise smtplib.SMTPServerDisconnected("mail server down")
 
     monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
-    with pytest.raises(smtplib.SMTPServerDisconnected):
+    with pytest.raises(services.EmailDeliveryError):
         services.email_send(note.pk)
     note.refresh_from_db()
     assert (note.email, note.email_attempts) == (Notification.Email.PENDING, 1)
@@ -92,14 +92,32 @@ def test_failed_email_stays_pending_with_the_error_then_is_sent(org, settings, m
     assert len(mail.outbox) == 1
 
 
-def test_sweep_requeues_only_old_pending_emails(org, monkeypatch):
-    old = services.notify(org.rep, title="old", email=True)
-    Notification.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=1))
+def test_sweep_requeues_only_forgotten_pending_emails(org, monkeypatch):
+    hours_ago = timezone.now() - timedelta(hours=3)
+    forgotten = services.notify(org.rep, title="never queued (broker down)", email=True)
+    Notification.objects.filter(pk=forgotten.pk).update(created_at=hours_ago)
+    backing_off = services.notify(org.rep, title="a retry is waiting", email=True)
+    Notification.objects.filter(pk=backing_off.pk).update(
+        created_at=hours_ago, email_touched_at=timezone.now() - timedelta(minutes=50)
+    )
     services.notify(org.rep, title="fresh", email=True)
     queued = []
     monkeypatch.setattr(services, "email_queue", queued.append)
     assert services.email_sweep() == 1
-    assert queued == [old.pk]
+    assert queued == [forgotten.pk]
+
+
+def test_the_last_failed_attempt_gives_up(org, monkeypatch):
+    note = services.notify(org.rep, title="Reminder", email=True)
+    Notification.objects.filter(pk=note.pk).update(email_attempts=services.EMAIL_MAX_ATTEMPTS - 1)
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("still down")
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+    assert services.email_send(note.pk) is False
+    note.refresh_from_db()
+    assert note.email == Notification.Email.FAILED
 
 
 def test_bell_counts_only_my_unread(org, rep_client):

@@ -345,3 +345,62 @@ def test_no_follow_up_counts_from_creation_when_never_contacted(org):
         trigger=CareRule.Trigger.NO_FOLLOW_UP, days=14, subject_en="We miss you", body_en="Hi"
     )
     assert [d.customer_id for d in care.care_due(rule)] == [never.pk]
+
+
+def test_placeholders_in_customer_data_are_not_evaluated(
+    org, admin_client_, smtp_server, tasks_inline, django_capture_on_commit_callbacks
+):
+    """A customer or contact name that looks like a template (Django's {{ }} / {% %}, our own
+    {placeholder}, %-formatting) is written as it is, in the email, the owner's task and the
+    preview: nothing in it is evaluated."""
+    today = TODAY()
+    evil = "{{ settings.SECRET_KEY }}{% debug %}{owner}%(x)s<b>"
+    customer = CustomerFactory(name=evil, owner=org.rep, email="evil@example.com",
+                               birthday=_years_ago(today, 30))  # fmt: skip
+    email_rule = CareRuleFactory(
+        trigger=CareRule.Trigger.CUSTOMER_BIRTHDAY, subject_en="Hi {customer}",
+        body_en="Dear {customer}, from {owner}.", subject_zh_hans="", body_zh_hans="",
+    )  # fmt: skip
+    CareRuleFactory(
+        trigger=CareRule.Trigger.CUSTOMER_BIRTHDAY, channel=CareRule.Channel.TASK,
+        subject_en="Call {customer}", body_en="{customer} 100%", subject_zh_hans="",
+        body_zh_hans="",
+    )  # fmt: skip
+    _run(django_capture_on_commit_callbacks)
+    [text] = smtp_server.texts()
+    owner = org.rep.get_full_name() or org.rep.username
+    assert text.strip() == f"Dear {evil}, from {owner}."
+    assert set(CareMessage.objects.values_list("status", flat=True)) == {"sent"}
+    note = Notification.objects.get(user=org.rep, kind="service.care_task")
+    assert (note.title, note.body) == (f"Call {evil}", f"{evil} 100%")
+    preview = admin_client_.get(reverse("service:care-rule-preview", args=[email_rule.pk]))
+    body = preview.content.decode()
+    assert "{{ settings.SECRET_KEY }}{% debug %}{owner}%(x)s&lt;b&gt;" in body
+    assert customer.name == evil
+
+
+def test_a_long_mail_outage_fails_nothing_for_hours():
+    # Every attempt but the last is followed by a wait: together they span several hours.
+    waited = sum(sending.backoff(n).total_seconds() for n in range(1, sending.MAX_ATTEMPTS))
+    assert waited >= 6 * 3600
+
+
+def test_the_sweep_does_not_queue_a_message_again_and_again(world, monkeypatch):
+    care.care_run()  # (no on-commit callbacks run: nothing was queued)
+    queued = []
+    monkeypatch.setattr(sending, "care_message_queue", lambda ids: queued.extend(ids) or ids)
+    later = timezone.now() + dt.timedelta(hours=1)
+    assert len(sending.care_retry(now=later)) == 2
+    # The worker has not got to them yet: the next sweeps leave them alone for a while.
+    assert sending.care_retry(now=later + dt.timedelta(minutes=10)) == []
+    assert len(sending.care_retry(now=later + dt.timedelta(hours=1))) == 2
+    assert len(queued) == 4
+
+
+def test_the_sweep_tries_again_when_the_broker_is_down(world, monkeypatch):
+    care.care_run()
+    monkeypatch.setattr(sending, "care_message_queue", lambda ids: [])  # broker down
+    later = timezone.now() + dt.timedelta(hours=1)
+    assert sending.care_retry(now=later) == []
+    monkeypatch.setattr(sending, "care_message_queue", lambda ids: ids)
+    assert len(sending.care_retry(now=later + dt.timedelta(minutes=10))) == 2

@@ -142,3 +142,14 @@ def test_sms_care_rule_sends_through_the_provider(org, twilio, settings):
     message.refresh_from_db()
     assert message.status == "queued"
     assert "503" in message.last_error
+
+
+def test_national_numbers_are_sent_in_e164(twilio, settings):
+    settings.SMS_URL = _url(twilio)
+    assert sms.e164("138 0013-8000") == "+8613800138000"
+    assert sms.e164("008613800138000") == "+8613800138000"
+    assert sms.e164("+1 (415) 555-0100") == "+14155550100"
+    assert sms.e164("07911123456", country_code="44") == "+447911123456"
+    # A Chinese mobile number as people write it reaches the provider in the form it accepts.
+    sms.send_sms(to="138 0013 8000", body="您好")
+    assert twilio.requests[-1]["form"]["To"] == "+8613800138000"
