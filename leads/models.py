@@ -309,6 +309,7 @@ class AssignmentLog(models.Model):
         RULE = "rule", _("Assigned by a rule")
         SLA = "sla", _("Reassigned: first contact overdue")
         MANUAL = "manual", _("Assigned by a manager")
+        HANDOVER = "handover", _("Handed over from a leaving rep")
         CREATED = "created", _("Owner given at creation")
         IMPORTED = "imported", _("Owner given in an import")
         CONVERTED = "converted", _("Converted")
@@ -346,6 +347,8 @@ class AssignmentLog(models.Model):
     reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
     loads = models.JSONField(_("members' loads"), default=dict, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
+    # SLA reassignments: the response time the lead missed, as it was then.
+    sla_hours = models.PositiveSmallIntegerField(_("SLA (hours)"), null=True, blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("changed by"),
@@ -355,6 +358,14 @@ class AssignmentLog(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    # Why a member was passed over, as stored in `loads` (codes: the page shows them translated).
+    SKIP_REASONS = {
+        "paused": _("paused in this rule"),
+        "deactivated": _("user deactivated"),
+        "cannot_own": _("position may not own records"),
+        "full": _("at capacity"),
+    }
 
     class Meta:
         verbose_name = _("assignment log")
@@ -367,6 +378,13 @@ class AssignmentLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead}: {self.get_reason_display()}"
+
+    def loads_display(self) -> list[dict]:
+        """The members' loads for the page, with the skip reason in the reader's language."""
+        return [
+            {**load, "skipped": self.SKIP_REASONS.get(load.get("skipped", ""), "")}
+            for load in self.loads.values()
+        ]
 
 
 class LeadSource(models.Model):

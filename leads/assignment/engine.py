@@ -82,11 +82,11 @@ def rule_members(rules: list[AssignmentRule]) -> tuple[dict[int, list], dict[int
     for m in members:
         every[m.rule_id].append(m)
         if not m.is_active:
-            skipped[m.pk] = "inactive member"
+            skipped[m.pk] = "paused"
         elif not m.user.is_active:
-            skipped[m.pk] = "user deactivated"
+            skipped[m.pk] = "deactivated"
         elif m.user_id not in may_own:
-            skipped[m.pk] = "position may not own records"
+            skipped[m.pk] = "cannot_own"
         else:
             eligible[m.rule_id].append(m)
     return every, eligible, skipped
@@ -127,7 +127,7 @@ class Assigner:
             if pool is None:
                 continue
             full = {
-                m.pk: "at capacity"
+                m.pk: "full"
                 for m in pool.members
                 if not pool.has_room(m) and m.user_id not in exclude_user_ids
             }
@@ -253,7 +253,7 @@ def sla_reassign_due(*, limit: int = BATCH, now: dt.datetime | None = None) -> B
                     method=new_rule.method,
                     reason=AssignmentLog.Reason.SLA,
                     loads=snapshot,
-                    note=f"not contacted within {hours} h",
+                    sla_hours=hours,
                     created_at=now,
                 )
             )

@@ -94,9 +94,9 @@ def leads_handover(*, from_user: User, to_user: User, by: User, note: str = "") 
             lead=lead,
             from_user=from_user,
             to_user=to_user,
-            reason=AssignmentLog.Reason.MANUAL,
+            reason=AssignmentLog.Reason.HANDOVER,
             changed_by=by,
-            note=f"hand-over: {note}"[:255],
+            note=note[:255],
             created_at=now,
         )
         for lead in leads

@@ -393,7 +393,7 @@ def test_a_leaving_reps_open_leads_go_with_the_hand_over(org, manager_client):
     assert closed.owner == org.rep
     log = open_lead.assignment_logs.get()
     assert log.from_user == org.rep
-    assert log.note == "hand-over: Left"
+    assert (log.reason, log.note) == ("handover", "Left")
 
 
 def test_export_is_scoped(org, rep_client):
