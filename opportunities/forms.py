@@ -4,6 +4,7 @@ import contextlib
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,30 @@ def lost_reasons():
     return LostReason.objects.filter(is_active=True)
 
 
+# Customers listed in the create form's <select> at once; the search box finds the others.
+CUSTOMER_CHOICES = 50
+
+
+def customer_choices(
+    customers, *, search: str = "", chosen=None
+) -> tuple[list[tuple[str, str]], bool]:
+    """The create form's customer options: the first CUSTOMER_CHOICES of `customers` matching
+    `search` (name contains, or the exact code), plus the chosen one. One LIMITed query (two
+    with a chosen customer outside them); one row more than CUSTOMER_CHOICES tells that the list
+    was cut. Returns (choices, whether the list was cut)."""
+    search = " ".join(search.split())[:100]
+    qs = customers
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(code__iexact=search))
+    rows = list(qs.values_list("pk", "name", "code")[: CUSTOMER_CHOICES + 1])
+    capped = len(rows) > CUSTOMER_CHOICES
+    rows = rows[:CUSTOMER_CHOICES]
+    if chosen is not None and str(chosen).isdigit() and int(chosen) not in {r[0] for r in rows}:
+        rows = [*customers.filter(pk=int(chosen)).values_list("pk", "name", "code"), *rows]
+    choices = [("", "---------"), *((str(pk), f"{name} ({code})") for pk, name, code in rows)]
+    return choices, capped
+
+
 class OpportunityForm(forms.ModelForm):
     """Create and edit. The stage is a field here too; a change goes through the stage-move
     service (history, closing, lost reason), the rest through opportunity_update."""
@@ -57,6 +82,9 @@ class OpportunityForm(forms.ModelForm):
     owner = forms.ModelChoiceField(
         label=_("Owner"), queryset=User.objects.none(), widget=FastSelect
     )
+    # The stage when the form was opened: an unchanged stage field then means "leave the stage
+    # alone", even if a board move changed it meanwhile (no silent move back).
+    stage_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Opportunity
@@ -75,9 +103,17 @@ class OpportunityForm(forms.ModelForm):
         ]
         widgets = {"expected_close_on": DATE, "description": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, user: User, customer: Customer | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        user: User,
+        customer: Customer | None = None,
+        customer_search: str = "",
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.customer_choices_capped = False
         instance = self.instance
         self.fields["stage"].queryset = active_stages()
         self.fields["lost_reason"].queryset = lost_reasons()
@@ -85,6 +121,7 @@ class OpportunityForm(forms.ModelForm):
             may_own_records(), is_active=True
         )
         if instance.pk:
+            self.fields["stage_seen"].initial = instance.stage_id
             del self.fields["customer"]
             self.fields["contact"].queryset = Contact.objects.filter(customer=instance.customer_id)
             # An owner outside the editor's reach stays selectable as is.
@@ -93,7 +130,21 @@ class OpportunityForm(forms.ModelForm):
             )
         else:
             customers = Customer.objects.editable_by(user).order_by("name")
+            # Validation accepts any customer the user may change; the <select> lists only the
+            # first CUSTOMER_CHOICES matching the search box (a manager reaches thousands).
             self.fields["customer"].queryset = customers
+            chosen_pk = self.data.get("customer") if self.is_bound else None
+            if chosen_pk is None and customer is not None:
+                chosen_pk = customer.pk
+            choices, self.customer_choices_capped = customer_choices(
+                customers, search=customer_search, chosen=chosen_pk
+            )
+            self.fields["customer"].widget.choices = choices
+            if self.customer_choices_capped:
+                self.fields["customer"].help_text = _(
+                    "Only the first %(count)s customers are listed: type a name or code in the "
+                    "box below to find the others."
+                ) % {"count": CUSTOMER_CHOICES}
             # Choosing the customer reloads the contact list with that customer's contacts.
             self.fields["customer"].widget.attrs.update(
                 {
@@ -173,6 +224,12 @@ class StageForm(forms.ModelForm):
         fields = ["order", "name", "name_zh", "probability", "kind"]
 
 
+def stage_in_history(stage: Stage) -> bool:
+    from opportunities.models import StageChange
+
+    return StageChange.objects.filter(Q(from_stage=stage) | Q(to_stage=stage)).exists()
+
+
 class BaseStageFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
@@ -184,6 +241,14 @@ class BaseStageFormSet(forms.BaseInlineFormSet):
                 if form.instance.pk and form.instance.opportunities.exists():
                     raise forms.ValidationError(
                         _("The stage %(name)s holds opportunities: move them before deleting it.")
+                        % {"name": form.instance}
+                    )
+                if form.instance.pk and stage_in_history(form.instance):
+                    raise forms.ValidationError(
+                        _(
+                            "The stage %(name)s is in the stage history of opportunities (the "
+                            "reports count it): it cannot be deleted."
+                        )
                         % {"name": form.instance}
                     )
                 continue

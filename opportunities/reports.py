@@ -311,27 +311,33 @@ def win_rates(
     people = User.objects.in_bulk([r["owner"] for r in data])
     rows = []
     total = WinRateRow(None, 0, 0, Decimal("0.00"), None)
+    # The total's average cycle weighs each rep's exact average (not the rounded one shown).
     cycle_sum, cycle_n = Decimal(0), 0
     for r in data:
-        days = _days(r["avg_cycle"])
+        seconds = _seconds(r["avg_cycle"])
+        days = _days(seconds)
         rows.append(WinRateRow(people.get(r["owner"]), r["won"], r["lost"], r["won_amount"], days))
         total.won += r["won"]
         total.lost += r["lost"]
         total.won_amount += r["won_amount"]
-        if days is not None:
-            cycle_sum += days * r["won"]
+        if seconds is not None:
+            cycle_sum += seconds * r["won"]
             cycle_n += r["won"]
     if cycle_n:
-        total.avg_cycle_days = (cycle_sum / cycle_n).quantize(Decimal("0.1"))
+        total.avg_cycle_days = _days(cycle_sum / cycle_n)
     rows.sort(key=lambda row: (-(row.win_rate or 0), -row.won, str(row.owner)))
     return rows, total
 
 
-def _days(value) -> Decimal | None:
+def _seconds(value) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, dt.timedelta):
-        seconds = Decimal(str(value.total_seconds()))
-    else:  # microseconds (some backends return the raw number)
-        seconds = Decimal(str(value)) / Decimal(1_000_000)
+        return Decimal(str(value.total_seconds()))
+    return Decimal(str(value)) / Decimal(1_000_000)  # microseconds (some backends)
+
+
+def _days(seconds: Decimal | None) -> Decimal | None:
+    if seconds is None:
+        return None
     return (seconds / Decimal(86400)).quantize(Decimal("0.1"))

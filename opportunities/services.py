@@ -167,6 +167,7 @@ def opportunity_move_stage(
     lost_reason: LostReason | None = None,
     lost_note: str = "",
     at: dt.datetime | None = None,
+    same_pipeline: bool = False,
 ) -> StageChange | None:
     """Move the opportunity to `to_stage` and record the move. None when it was already there.
 
@@ -174,13 +175,18 @@ def opportunity_move_stage(
       it (closed_at and the lost reason cleared).
     - Lost needs a reason from the admin list.
     - The stage may belong to another pipeline (the form may switch pipelines); the pipeline
-      follows the stage.
+      follows the stage. `same_pipeline=True` (the board) refuses that, checked under the lock: a
+      drop on a board whose card was meanwhile moved to another pipeline must not pull it back.
     """
     locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     # The time is read once the lock is held: a move that waited for another one comes after it.
     at = at or timezone.now()
     if locked.stage_id == to_stage.pk:
         return None
+    if same_pipeline and locked.pipeline_id != to_stage.pipeline_id:
+        raise MoveNotAllowedError(
+            _("The opportunity has meanwhile moved to another pipeline: reload the page.")
+        )
     if to_stage.kind == Stage.Kind.LOST and lost_reason is None:
         raise MoveNotAllowedError({"lost_reason": _("Say why the opportunity was lost.")})
     if lost_reason is not None and not lost_reason.is_active:
@@ -280,6 +286,10 @@ def quote_save(*, quote, lines: list[dict[str, Any]], by: User):
 
     if quote.pk is None:
         quote.created_by = by
+    else:
+        # Two saves of one quote in parallel would each delete the old lines and both insert
+        # theirs (the second DELETE does not see the first one's new rows): one at a time.
+        list(type(quote).objects.select_for_update().filter(pk=quote.pk).values_list("pk"))
     quote.full_clean(exclude=["number"] if not quote.number else None)
     quote.save()
     rows = []

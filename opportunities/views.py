@@ -90,7 +90,9 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "activity_form": OpportunityActivityForm(customer=opportunity.customer)
         if customer_editable
         else None,
-        "order_url": order_create_url(opportunity) if opportunity.stage.is_won else None,
+        "order_url": (
+            order_create_url(opportunity) if opportunity.stage.is_won and editable else None
+        ),
         "quotes": opportunity.quotes.order_by("-created_at", "-id"),
         "quote_create_url": reverse("opportunities:quote-create", args=[opportunity.pk]),
     }
@@ -105,7 +107,12 @@ def opportunity_create(request: HttpRequest) -> HttpResponse:
     customer = None
     if (customer_pk := request.GET.get("customer", "")).isdigit():
         customer = get_editable_or_404(Customer, request.user, pk=int(customer_pk))
-    form = OpportunityForm(request.POST or None, user=request.user, customer=customer)
+    form = OpportunityForm(
+        request.POST or None,
+        user=request.user,
+        customer=customer,
+        customer_search=request.GET.get("customer_q", ""),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -145,7 +152,10 @@ def opportunity_update(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             with transaction.atomic():  # the fields and the stage change together or not at all
                 services.opportunity_update(opportunity=opportunity, by=request.user, **fields)
-                if data["stage"].pk != opportunity.stage_id:
+                stage_changed_here = data["stage"].pk != data.get("stage_seen")
+                if data["stage"].pk != opportunity.stage_id and (
+                    stage_changed_here or data.get("stage_seen") is None
+                ):
                     services.opportunity_move_stage(
                         opportunity=opportunity,
                         to_stage=data["stage"],
@@ -183,7 +193,10 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = MoveForm(request.POST, opportunity=opportunity)
     if not form.is_valid():
-        message = _("This stage is not in the opportunity's pipeline.")
+        if "stage" in form.errors:
+            message = _("This stage is not in the opportunity's pipeline.")
+        else:  # e.g. a lost reason withdrawn meanwhile
+            message = " ".join(e for errors in form.errors.values() for e in errors)
         if is_htmx:
             return board_reply(request, "revert", message, status=400)
         messages.error(request, message)
@@ -202,6 +215,7 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
             lost_reason=form.cleaned_data.get("lost_reason"),
             lost_note=form.cleaned_data.get("lost_note", ""),
+            same_pipeline=True,  # the form checked the pipeline before the lock; check again
         )
     except ValidationError as exc:
         message = " ".join(exc.messages)

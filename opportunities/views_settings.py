@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, ProtectedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -38,17 +38,22 @@ def pipeline_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = PipelineForm(request.POST or None, instance=pipeline)
     formset = StageFormSet(request.POST or None, instance=pipeline, prefix="stages")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
-        with transaction.atomic():
-            if form.cleaned_data["is_default"]:
-                # One default pipeline: taking the flag takes it from the previous one.
-                Pipeline.objects.exclude(pk=pipeline.pk).filter(is_default=True).update(
-                    is_default=False
-                )
-            pipeline = form.save()
-            formset.instance = pipeline
-            formset.save()
-        messages.success(request, _("Pipeline %(name)s saved.") % {"name": pipeline})
-        return redirect("opportunities:pipeline-list")
+        try:
+            with transaction.atomic():
+                if form.cleaned_data["is_default"]:
+                    # One default pipeline: taking the flag takes it from the previous one.
+                    Pipeline.objects.exclude(pk=pipeline.pk).filter(is_default=True).update(
+                        is_default=False
+                    )
+                pipeline = form.save()
+                formset.instance = pipeline
+                formset.save()
+        except ProtectedError:
+            # A stage deleted here was used meanwhile (a deal moved into it): nothing saved.
+            form.add_error(None, _("A stage to delete is in use: nothing was saved."))
+        else:
+            messages.success(request, _("Pipeline %(name)s saved.") % {"name": pipeline})
+            return redirect("opportunities:pipeline-list")
     return render(
         request,
         "opportunities/pipeline_form.html",

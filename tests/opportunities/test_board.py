@@ -160,3 +160,54 @@ def test_cards_flag_stale_deals_and_passed_close_dates(org):
     assert "45 d" in html
     assert "Expected close date passed" in html
     assert old.pk in {c.pk for c in column.cards}
+
+
+def test_a_drop_after_the_card_changed_pipeline_is_refused(rep_client, deals):
+    """The board read the card in ToB; meanwhile the edit form moved it to ToC retail. The drop
+    on a ToB column is checked again under the row lock and refused: the card stays in ToC."""
+    from opportunities import services
+    from opportunities.models import Pipeline
+
+    opp = deals["mine"]
+    stale = type(opp).objects.get(pk=opp.pk)  # what the board's request read
+    toc = Pipeline.objects.get(name="ToC retail")
+    services.opportunity_move_stage(
+        opportunity=opp, to_stage=toc.stages.filter(kind="open").first(), by=opp.owner
+    )
+    with pytest.raises(services.MoveNotAllowedError):
+        services.opportunity_move_stage(
+            opportunity=stale, to_stage=stage("Visit"), by=opp.owner, same_pipeline=True
+        )
+    opp.refresh_from_db()
+    assert opp.pipeline == toc
+    assert opp.stage_changes.count() == 2
+    # Through the endpoint: the card now belongs to ToC, a ToB stage is a revert.
+    url = reverse("opportunities:opportunity-move", args=[opp.pk])
+    response = rep_client.post(url, {"stage": stage("Visit").pk}, **HTMX)
+    assert response["X-Board-Result"] == "revert"
+    opp.refresh_from_db()
+    assert opp.pipeline == toc
+
+
+def test_another_teams_drop_changes_nothing(other_team_client, deals):
+    opp = deals["mine"]
+    url = reverse("opportunities:opportunity-move", args=[opp.pk])
+    reason = LostReason.objects.get(name="No budget")
+    for data in ({"stage": stage("Won").pk}, {"stage": stage("Lost").pk, "lost_reason": reason.pk}):
+        assert other_team_client.post(url, data, **HTMX).status_code == 404
+        assert other_team_client.post(url, data).status_code == 404
+    opp.refresh_from_db()
+    assert opp.stage == stage("Initial contact")
+    assert opp.stage_changes.count() == 1
+
+
+def test_a_withdrawn_lost_reason_is_named_in_the_refusal(rep_client, deals):
+    opp = deals["mine"]
+    reason = LostReason.objects.get(name="No budget")
+    LostReason.objects.filter(pk=reason.pk).update(is_active=False)
+    url = reverse("opportunities:opportunity-move", args=[opp.pk])
+    response = rep_client.post(url, {"stage": stage("Lost").pk, "lost_reason": reason.pk}, **HTMX)
+    assert (response.status_code, response["X-Board-Result"]) == (400, "revert")
+    assert "pipeline" not in response.content.decode()
+    opp.refresh_from_db()
+    assert opp.status == "open"

@@ -442,7 +442,84 @@ def test_admins_edit_the_stages_of_a_pipeline(admin_client_, deals):
     assert refused.status_code == 200
     assert pipeline.stages.filter(name="Initial contact").exists()
     assert not pipeline.stages.filter(name="Pilot").exists()
+    # So is deleting a stage the deals have left: it is in their history (no 500, no loss).
+    from opportunities import services
+
+    for opp in Opportunity.objects.filter(stage=stages[0]):
+        services.opportunity_move_stage(opportunity=opp, to_stage=stages[1], by=opp.owner)
+    refused = admin_client_.post(url, {**data, "stages-0-DELETE": "on"})
+    assert refused.status_code == 200
+    assert "stage history" in refused.content.decode()
+    assert pipeline.stages.filter(name="Initial contact").exists()
     assert admin_client_.post(url, data).status_code == 302
     pilot = pipeline.stages.get(name="Pilot")
     with translation.override("zh-hans"):
         assert pilot.label == "试点"
+
+
+def test_the_customer_list_is_short_and_searchable(manager_client, org):
+    """A manager reaches thousands of customers: the create form lists the first 50, a search
+    narrows them (name or code), and any customer in reach is still accepted."""
+    from opportunities.forms import CUSTOMER_CHOICES
+
+    customers = [
+        CustomerFactory(owner=org.rep, name=f"Customer {i:03d}")
+        for i in range(CUSTOMER_CHOICES + 10)
+    ]
+    hidden = CustomerFactory(owner=org.teammate, name="Zz 深圳远景科技")
+    CustomerFactory(owner=org.other_team_rep, name="Zz out of reach")
+    url = reverse("opportunities:opportunity-create")
+    html = manager_client.get(url).content.decode()
+    assert html.count('value="', html.index('id="id_customer"'), html.index("</select>")) == (
+        CUSTOMER_CHOICES + 1
+    )
+    assert "深圳远景" not in html
+    assert "Only the first" in html
+    assert 'name="customer_q"' in html
+    found = manager_client.get(url, {"customer_q": "zz"}).content.decode()
+    select = found[found.index('id="id_customer"') : found.index("</select>")]
+    assert "深圳远景" in select
+    assert "out of reach" not in select
+    by_code = manager_client.get(url, {"customer_q": customers[-1].code.lower()}).content.decode()
+    assert customers[-1].name in by_code[by_code.index('id="id_customer"') :]
+    # The chosen customer stays listed whatever the search.
+    kept = manager_client.get(url, {"customer_q": "zz", "customer": customers[0].pk})
+    assert customers[0].name in kept.content.decode()
+    response = manager_client.post(
+        url,
+        {
+            "customer": hidden.pk,
+            "name": "Deal",
+            "amount": "10",
+            "stage": stage("Visit").pk,
+            "owner": org.teammate.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert Opportunity.objects.get().customer == hidden
+
+
+def test_an_edit_does_not_undo_a_board_move_made_meanwhile(rep_client, deals):
+    opp = deals["mine"]
+    url = reverse("opportunities:opportunity-update", args=[opp.pk])
+    assert f'name="stage_seen" value="{stage("Initial contact").pk}"' in (
+        rep_client.get(url).content.decode()
+    )
+    # The form was opened at Initial contact; a board drop then moved the deal to Proposal.
+    from opportunities import services
+
+    services.opportunity_move_stage(opportunity=opp, to_stage=stage("Proposal"), by=opp.owner)
+    data = {
+        "name": opp.name,
+        "amount": "7000.00",
+        "stage": stage("Initial contact").pk,  # untouched in the form
+        "stage_seen": stage("Initial contact").pk,
+        "owner": opp.owner_id,
+    }
+    assert rep_client.post(url, data).status_code == 302
+    opp.refresh_from_db()
+    assert (opp.stage, opp.amount) == (stage("Proposal"), Decimal("7000.00"))
+    # A stage the user did change in the form is applied.
+    assert rep_client.post(url, {**data, "stage": stage("Visit").pk}).status_code == 302
+    opp.refresh_from_db()
+    assert opp.stage == stage("Visit")

@@ -172,3 +172,33 @@ def test_edit_replaces_the_lines(rep_client, opportunity):
     assert quote.status == "sent"
     assert [line.description for line in quote.lines.all()] == ["B"]
     assert quote.totals()["total"] == Decimal("40.00")
+
+
+def test_read_only_positions_read_quotes_but_change_none(org, rep_client, opportunity):
+    from django.test import Client
+
+    post_quote(
+        rep_client, opportunity, [{"description": "服务", "quantity": "2", "unit_price": "100"}]
+    )
+    quote = Quote.objects.get()
+    for person in (org.planner, org.hr):
+        client = Client()
+        client.force_login(person)
+        update = reverse("opportunities:quote-update", args=[quote.pk])
+        assert client.get(update).status_code in (403, 404)
+        data = {
+            "title": "Changed",
+            "status": "accepted",
+            "issued_on": "2026-11-20",
+            "valid_until": "2026-12-20",
+            "tax_rate": "0",
+            "terms": "",
+            **lines_data([{"description": "X", "quantity": "1", "unit_price": "1"}]),
+        }
+        assert client.post(update, data).status_code in (403, 404)
+        assert post_quote(
+            client, opportunity, [{"description": "X", "quantity": "1", "unit_price": "1"}]
+        ).status_code in (403, 404)
+    quote.refresh_from_db()
+    assert (quote.title, quote.status, Quote.objects.count()) == ("数控机床升级方案", "draft", 1)
+    assert quote.lines.get().description == "服务"

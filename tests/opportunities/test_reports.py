@@ -234,3 +234,21 @@ def test_an_imported_lost_opportunity_counts_at_the_first_stage(org, example):
     lost.stage_changes.create(to_stage=stage("Lost"), changed_at=at(25))
     steps = reports.funnel(viewer=org.manager, pipeline=tob(), **JANUARY)
     assert [s.reached for s in steps] == [5, 3, 2, 1, 1, 1, 1]
+
+
+def test_the_total_cycle_averages_the_exact_cycles(org):
+    """Rep: 3 wins of 1.04 days (shown 1.0); teammate: 1 win of 1.16 days (shown 1.2). The total
+    is (3 x 1.04 + 1.16) / 4 = 1.07 → 1.1 days, not the mean of the rounded rows (1.05 → 1.0)."""
+    start = at(3, 3)
+    for owner, days, wins in ((org.rep, "1.04", 3), (org.teammate, "1.16", 1)):
+        for i in range(wins):
+            opp = make_opportunity(owner=owner, name=f"W{i}", created_at=start)
+            move(opp, "Won", start + dt.timedelta(days=float(days)))
+    rows, total = reports.win_rates(
+        viewer=org.manager, start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31)
+    )
+    assert {r.owner: r.avg_cycle_days for r in rows} == {
+        org.rep: Decimal("1.0"),
+        org.teammate: Decimal("1.2"),
+    }
+    assert (total.won, total.avg_cycle_days) == (4, Decimal("1.1"))
