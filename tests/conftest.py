@@ -17,6 +17,11 @@ from django.test import Client
 from django.utils import translation
 
 from crm.models import Position
+from tests.browser import (  # noqa: F401 (fixtures and the screenshot hook, for every app)
+    browser_factory,
+    chromium,
+    pytest_runtest_makereport,
+)
 from tests.factories import TeamFactory, UserFactory
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 
 from customers.models import Activity, Customer
-from tests.e2e.conftest import login
+from tests.browser import login
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 TEXT = {
     "en": {"new": "New customer", "logged": "Follow-up logged."},

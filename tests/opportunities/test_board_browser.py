@@ -4,93 +4,21 @@ written); dropped on "Lost" it asks for the reason in a modal and changes nothin
 
 from __future__ import annotations
 
-import asyncio
-import os
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
 
 from opportunities.models import LostReason, Opportunity
+from tests.browser import login
 from tests.opportunities.factories import make_opportunity, stage
-
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "pass-for-tests"  # tests.factories.UserFactory's password
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed"),
 ]
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls between browser steps
-# are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@contextmanager
-def _detached_loop():
-    """Let this test run its own sync Playwright even while another one is open in this thread
-    (tests/e2e keeps a session-wide browser): its event loop is set aside meanwhile."""
-    running = asyncio.events._get_running_loop()
-    asyncio.events._set_running_loop(None)
-    try:
-        yield
-    finally:
-        asyncio.events._set_running_loop(running)
-
-
-def _new_page(browser, live_server):
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1600, "height": 1000}
-    )
-    context.set_default_timeout(10_000)
-    return context, context.new_page()
 
 
 @pytest.fixture
-def page(request, live_server):
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
-
-    try:
-        # The suite's shared browser, when a conftest above this folder provides one.
-        shared = request.getfixturevalue("chromium")
-    except pytest.FixtureLookupError:
-        shared = None
-    if shared is not None:
-        context, page = _new_page(shared, live_server)
-        yield page
-        context.close()
-        return
-    # Once Playwright's loop runs, Django hands out new connection objects: give them the
-    # contents serialized at setup, so serialized_rollback restores the seeded rows afterwards.
-    saved = {a: getattr(connections[a], "_test_serialized_contents", None) for a in connections}
-    with _detached_loop(), sync_playwright() as playwright:
-        for alias, contents in saved.items():
-            if contents is not None:
-                connections[alias]._test_serialized_contents = contents
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context, page = _new_page(browser, live_server)
-        yield page
-        context.close()
-        browser.close()
-        # The connections opened while Playwright's loop ran are not the test's own: close them,
-        # or PostgreSQL refuses to drop the test database at the end.
-        for connection in connections.all(initialized_only=True):
-            connection.close()
-
-
-def login(page, user) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form:has(#id_password) [type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+def page(browser_factory):
+    return browser_factory(viewport={"width": 1600, "height": 1000})
 
 
 def drag(page, card_selector: str, column_selector: str) -> None:

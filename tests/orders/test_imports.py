@@ -171,9 +171,11 @@ def test_bad_files_write_nothing(org, book):
 
     imp(
         "orders",
-        [["number", "customer", "owner", "order_date"], ["SO-1", "C-MINE", "rep", "2026-10-05"]],
+        [["number", "customer", "owner", "order_date", "status"],
+         ["SO-1", "C-MINE", "rep", "2026-10-05", "confirmed"],
+         ["SO-2", "C-MINE", "rep", "2026-10-05", "draft"]],
         org.rep,
-    )
+    )  # fmt: skip
     bad_lines = imp(
         "order_lines",
         [["order", "product", "quantity", "unit_price"],
@@ -184,12 +186,37 @@ def test_bad_files_write_nothing(org, book):
     )  # fmt: skip
     assert errors(bad_lines) == [(2, "quantity"), (3, "order"), (3, "product")]
     assert not OrderLine.objects.exists()
+    imp(
+        "order_lines",
+        [["order", "product", "quantity", "unit_price"], ["SO-1", "PUMP-200", "1", "100.00"]],
+        org.rep,
+    )
 
+    # Receivables: not for a draft, never more than the order's total (100.00).
+    bad_receivables = imp(
+        "receivables",
+        [["code", "order", "amount", "due_date"],
+         ["AR-1", "SO-1", "60.00", "2026-11-01"],
+         ["AR-2", "SO-1", "40.01", "2026-12-01"],
+         ["AR-3", "SO-2", "1.00", "2026-12-01"]],
+        org.rep,
+    )  # fmt: skip
+    assert errors(bad_receivables) == [(3, "amount"), (4, "order")]
+    assert "more than its total of ¥100.00" in bad_receivables.errors[0].message
+    assert not Receivable.objects.exists()
     imp(
         "receivables",
         [["code", "order", "amount", "due_date"], ["AR-1", "SO-1", "100.00", "2026-11-01"]],
         org.rep,
     )
+    # A receivable restated by a file is not counted twice against the order's total.
+    restated = imp(
+        "receivables",
+        [["code", "order", "amount", "due_date"], ["AR-1", "SO-1", "100.00", "2026-11-15"]],
+        org.rep,
+    )
+    assert not restated.errors
+    assert Receivable.objects.get(code="AR-1").due_date == date(2026, 11, 15)
     over = imp(
         "payments",
         [["receivable", "amount", "paid_on"],

@@ -1,7 +1,12 @@
-"""Real-browser journeys: Debian's Chromium driven by Playwright against pytest-django's live
-server (a real HTTP server in a thread, on the test database). No browser is downloaded: the
-system's /usr/bin/chromium is used (`.ci/run` installs the `chromium` package); without it these
-tests are skipped. A failing test leaves a screenshot in test-results/e2e/."""
+"""Real-browser tests, shared by every app (fixtures imported by tests/conftest.py): Debian's
+Chromium driven by Playwright against pytest-django's live server (a real HTTP server in a thread,
+on the test database). No browser is downloaded: the system's /usr/bin/chromium is used
+(`.ci/run` installs the `chromium` package); without it these tests are skipped. A failing test
+leaves a screenshot of each of its pages in test-results/e2e/.
+
+A browser test asks for `browser_factory` (a fresh page per call, in a language and viewport),
+signs in with `login(page, user)`, and is marked
+`pytest.mark.django_db(transaction=True, serialized_rollback=True)`."""
 
 from __future__ import annotations
 
@@ -18,12 +23,6 @@ PASSWORD = "pass-for-tests"  # tests.factories.UserFactory's password
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between
 # browser steps are still plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/e2e/" in str(item.fspath):
-            item.add_marker(pytest.mark.browser)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -66,6 +65,10 @@ def chromium(django_db_setup):
         )
         yield browser
         browser.close()
+    # The connections opened while Playwright's loop ran are not the tests' own: close them, or
+    # PostgreSQL refuses to drop the test database at the end.
+    for connection in connections.all(initialized_only=True):
+        connection.close()
 
 
 @pytest.fixture
