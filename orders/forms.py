@@ -231,7 +231,8 @@ class ContractForm(forms.ModelForm):
         number = self.cleaned_data.get("order_number", "").strip()
         if not number:
             return None
-        order = Order.objects.visible_to(self.user).filter(number__iexact=number).first()
+        # An order the user may change: its receivables are billed from the contract.
+        order = Order.objects.editable_by(self.user).filter(number__iexact=number).first()
         if order is None:
             raise forms.ValidationError(_("No order with this number."))
         return order

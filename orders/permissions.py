@@ -29,8 +29,9 @@ def manages_team_of(user, member, *, paths: list[str] | None = None) -> bool:
 
 def may_decide_contract(user, contract: Contract) -> bool:
     """The approver found when the contract was submitted, or an administrator (also when no
-    approver could be found)."""
-    if contract.status != Contract.Status.PENDING:
+    approver could be found). Never the contract's owner, administrator or not: nobody approves
+    their own contract."""
+    if contract.status != Contract.Status.PENDING or contract.owner_id == user.pk:
         return False
     if is_administrator(user):
         return True
@@ -39,7 +40,7 @@ def may_decide_contract(user, contract: Contract) -> bool:
 
 def may_decide_expense(user, expense: Expense, *, paths: list[str] | None = None) -> bool:
     """A manager of the rep's team (or above), or an administrator; never the rep themselves."""
-    if expense.owner_id == user.pk and not user.is_superuser:
+    if expense.owner_id == user.pk:
         return False
     return is_administrator(user) or manages_team_of(user, expense.owner, paths=paths)
 

@@ -30,6 +30,7 @@ from customers.models import Customer
 from notifications.services import notify
 
 CONTRACT_DAYS = (30, 7)
+CATCH_UP_DAYS = 2
 OVERDUE_EVERY = 7
 
 
@@ -50,44 +51,56 @@ def _url(name: str, pk: int) -> str:
 
 
 def follow_ups_due(today: dt.date) -> list[tuple[int, Reminder]]:
+    """Follow-ups planned for today, and those of the last CATCH_UP_DAYS days not reminded yet
+    (the reminder task did not run that day): once per customer and planned date."""
     rows = Customer.objects.filter(
-        next_follow_up_on=today, owner__isnull=False, owner__is_active=True
-    ).values_list("owner_id", "pk", "name")
+        next_follow_up_on__range=(today - dt.timedelta(days=CATCH_UP_DAYS), today),
+        owner__isnull=False,
+        owner__is_active=True,
+    ).values_list("owner_id", "pk", "name", "next_follow_up_on")
     return [
         (
             owner_id,
             Reminder(
                 kind="service.follow_up",
-                title=_("Follow up %(customer)s today"),
-                params={"customer": name},
+                title=_("Follow up %(customer)s today")
+                if planned == today
+                else _("Follow up %(customer)s (planned for %(date)s)"),
+                params={"customer": name, "date": planned.isoformat()},
                 url=reverse("customers:customer-detail", args=[pk]),
-                key=f"service.follow_up:{pk}:{today.isoformat()}",
+                key=f"service.follow_up:{pk}:{planned.isoformat()}",
             ),
         )
-        for owner_id, pk, name in rows
+        for owner_id, pk, name, planned in rows
     ]
 
 
 def contracts_ending(today: dt.date) -> list[tuple[int, Reminder]]:
     from orders.models import Contract
 
-    ends = [today + dt.timedelta(days=d) for d in CONTRACT_DAYS]
+    # Once per contract and threshold crossed (30 days left, then 7): a day the task did not
+    # run is caught up the next time, since the key names the threshold, not the day.
     rows = Contract.objects.filter(
-        end_on__in=ends, status__in=("signed", "approved"), owner__is_active=True
+        end_on__range=(today, today + dt.timedelta(days=max(CONTRACT_DAYS))),
+        status__in=("signed", "approved"),
+        owner__is_active=True,
     ).values_list("owner_id", "pk", "number", "end_on", "customer__name")
-    return [
-        (
-            owner_id,
-            Reminder(
-                kind="service.contract_ending",
-                title=_("Contract %(number)s with %(customer)s ends on %(date)s: renewal?"),
-                params={"number": number, "customer": customer, "date": end_on.isoformat()},
-                url=_url("orders:contract-detail", pk),
-                key=f"service.contract_ending:{pk}:{end_on.isoformat()}:{(end_on - today).days}",
-            ),
+    reminders = []
+    for owner_id, pk, number, end_on, customer in rows:
+        threshold = min(d for d in CONTRACT_DAYS if (end_on - today).days <= d)
+        reminders.append(
+            (
+                owner_id,
+                Reminder(
+                    kind="service.contract_ending",
+                    title=_("Contract %(number)s with %(customer)s ends on %(date)s: renewal?"),
+                    params={"number": number, "customer": customer, "date": end_on.isoformat()},
+                    url=_url("orders:contract-detail", pk),
+                    key=f"service.contract_ending:{pk}:{end_on.isoformat()}:{threshold}",
+                ),
+            )
         )
-        for owner_id, pk, number, end_on, customer in rows
-    ]
+    return reminders
 
 
 def receivables_overdue(today: dt.date) -> list[tuple[int, Reminder]]:
@@ -99,8 +112,9 @@ def receivables_overdue(today: dt.date) -> list[tuple[int, Reminder]]:
     reminders = []
     for owner_id, pk, code, due_date, amount, paid, customer in rows:
         late = (today - due_date).days
-        if (late - 1) % OVERDUE_EVERY:
-            continue  # the first day late, then once a week: a reminder, not a flood
+        # The first day late, then once a week (a reminder, not a flood); the key names the
+        # week of lateness, so a day the task did not run is caught up the next day.
+        week = (late - 1) // OVERDUE_EVERY
         reminders.append(
             (
                 owner_id,
@@ -115,7 +129,7 @@ def receivables_overdue(today: dt.date) -> list[tuple[int, Reminder]]:
                         "code": code,
                     },
                     url=_url("orders:receivable-detail", pk),
-                    key=f"service.receivable_overdue:{pk}:{today.isoformat()}",
+                    key=f"service.receivable_overdue:{pk}:{due_date.isoformat()}:w{week}",
                 ),
             )
         )
@@ -168,10 +182,14 @@ def reminders_send(*, today: dt.date | None = None) -> dict[str, int]:
         user = users.get(user_id)
         if user is None:
             continue
-        for r in reminders:
-            if notify(user, title=r.title, params=r.params, url=r.url, kind=r.kind, key=r.key):
-                notified += 1
-        if digest_send(user=user, reminders=reminders, today=today):
+        # Each reminder notifies once (its key); the digest lists what is new in this run.
+        new = [
+            r
+            for r in reminders
+            if notify(user, title=r.title, params=r.params, url=r.url, kind=r.kind, key=r.key)
+        ]
+        notified += len(new)
+        if digest_send(user=user, reminders=new, today=today):
             digests += 1
     return {"users": len(by_user), "notified": notified, "digests": digests}
 

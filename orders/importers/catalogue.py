@@ -8,6 +8,7 @@ are recomputed from its lines, and the customers' last order dates are refreshed
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 from typing import Any
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery
@@ -29,7 +30,14 @@ from crm.interchange import (
 )
 from customers.models import Customer
 from orders.importers.base import OrdersImporter, refresh_order_totals
-from orders.models import COUNTED_STATUSES, Order, OrderLine, OrderStatusChange, Product
+from orders.models import (
+    COUNTED_STATUSES,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    Product,
+    Receivable,
+)
 from orders.permissions import may_manage_products
 
 
@@ -155,8 +163,37 @@ class OrderImporter(OrdersImporter):
             Order.objects.filter(number__in=[n for n in numbers if n not in self.mine])
             .values_list("number", flat=True)
         ) if numbers else set()  # fmt: skip
+        # Orders of the file that already have receivables (their owner follows the order's;
+        # such an order is cancelled on its page, where unpaid installments are dropped).
+        ids = sorted(o.pk for o in self.mine.values())
+        self.with_receivables: set[int] = set()
+        for batch in self.batches(ids):
+            self.with_receivables |= set(
+                Receivable.objects.filter(order_id__in=batch).values_list("order_id", flat=True)
+            )
         self.to_create: list[Order] = []
         self.to_update: list[tuple[Order, str]] = []
+
+    def _check_change(self, row: Row, order: Order, current: Order) -> None:
+        """An existing order moves only along Order.TRANSITIONS (a new one keeps the status of
+        the history it migrates), and changes customer only while a draft."""
+        if order.status != current.status and not current.can_move_to(order.status):
+            row.error(
+                "status",
+                _("An order cannot go from “%(from)s” to “%(to)s”.")
+                % {"from": current.get_status_display(), "to": order.get_status_display()},
+            )
+        elif (
+            order.status == Order.Status.CANCELLED
+            and order.status != current.status
+            and current.pk in self.with_receivables
+        ):
+            row.error(
+                "status",
+                _("This order has receivables: cancel it on its page."),
+            )
+        if order.customer_id != current.customer_id and not current.is_editable:
+            row.error("customer", _("Only a draft order can change customer."))
 
     def check(self, row: Row) -> str:
         number = row.get("number")
@@ -177,6 +214,8 @@ class OrderImporter(OrdersImporter):
         elif current is None:
             order.status = Order.Status.DRAFT
         self.clean_fields(order, row)
+        if current is not None:
+            self._check_change(row, order, current)
         if row.errors:
             return UNCHANGED
         if current is None:
@@ -215,6 +254,17 @@ class OrderImporter(OrdersImporter):
                 ["customer", "owner", "order_date", "status"],
                 **_history(self),
             )
+        # Receivables belong to the owner of their order (../shared/KPIS.md): they follow it,
+        # one UPDATE per new owner.
+        moved: dict[int, list[int]] = defaultdict(list)
+        for order, _old in self.to_update:
+            if order.pk in self.with_receivables:
+                moved[order.owner_id].append(order.pk)
+        for owner_id, order_ids in moved.items():
+            for batch in self.batches(order_ids):
+                Receivable.objects.filter(order_id__in=batch).exclude(owner_id=owner_id).update(
+                    owner_id=owner_id
+                )
         self._fix_ids(changes)
         OrderStatusChange.objects.bulk_create(changes, batch_size=self.batch_size)
         touched = {o.customer_id for o in self.to_create} | {

@@ -25,7 +25,7 @@ from crm.interchange import (
 )
 from orders.importers.base import OrdersImporter
 from orders.importers.catalogue import _history
-from orders.models import Expense, Payment, Receivable
+from orders.models import COUNTED_STATUSES, Expense, Payment, Receivable
 from orders.models.orders import money
 from orders.templatetags.money import format_money
 
@@ -75,6 +75,21 @@ class ReceivableImporter(OrdersImporter):
         self.mine = self.editable_receivables(codes)
         others = [c for c in codes if c and c not in self.mine]
         self.taken = set(Receivable.objects.filter(code__in=others).values_list("code", flat=True))
+        # What each order of the file already has scheduled, less the receivables the file
+        # restates (their amounts are counted again from their rows): no order is billed more
+        # than its total.
+        self.scheduled: dict[int, Decimal] = defaultdict(Decimal)
+        ids = sorted(o.pk for o in self.orders.values())
+        for batch in self.batches(ids):
+            for order_id, amount in (
+                Receivable.objects.filter(order_id__in=batch)
+                .exclude(code__in=list(self.mine))
+                .order_by()
+                .values("order_id")
+                .annotate(s=Sum("amount"))
+                .values_list("order_id", "s")
+            ):
+                self.scheduled[order_id] = amount
         self.to_create: list[Receivable] = []
         self.to_update: list[Receivable] = []
 
@@ -85,7 +100,23 @@ class ReceivableImporter(OrdersImporter):
         if order is None:
             self.unknown(row, "order", _("order"))
         _positive_money(row, "amount")
+        if order is not None and order.status not in COUNTED_STATUSES:
+            row.error(
+                "order",
+                _("Receivables are created for confirmed orders only (%(status)s).")
+                % {"status": order.get_status_display()},
+            )
         if row.errors:
+            return UNCHANGED
+        self.scheduled[order.pk] += row.get("amount")
+        if self.scheduled[order.pk] > order.total:
+            row.error(
+                "amount",
+                _("The receivables of order %(number)s would add up to %(sum)s, more than its "
+                  "total of %(total)s.")
+                % {"number": order.number, "sum": format_money(self.scheduled[order.pk]),
+                   "total": format_money(order.total)},
+            )  # fmt: skip
             return UNCHANGED
         current = self.mine.get(row.get("code"))
         receivable = Receivable(code=row.get("code")) if current is None else copy.copy(current)

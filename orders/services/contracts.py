@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
@@ -182,9 +182,19 @@ def contract_submit(*, contract: Contract, by: User | None) -> Contract:
     return locked
 
 
+def _check_decider(locked: Contract, by: User) -> None:
+    """Checked again under the row lock: the approver named at submission (or an
+    administrator), never the owner (a contract resubmitted meanwhile may have another)."""
+    from orders.permissions import may_decide_contract
+
+    if not may_decide_contract(by, locked):
+        raise PermissionDenied
+
+
 @transaction.atomic
 def contract_approve(*, contract: Contract, by: User, comment: str = "") -> Contract:
     locked = _lock(contract, S.PENDING)
+    _check_decider(locked, by)
     ContractApproval.objects.create(
         contract=locked,
         decided_by=by,
@@ -203,6 +213,7 @@ def contract_reject(*, contract: Contract, by: User, comment: str) -> Contract:
     if not comment.strip():
         raise ValidationError({"comment": _("Say why the contract is rejected.")})
     locked = _lock(contract, S.PENDING)
+    _check_decider(locked, by)
     ContractApproval.objects.create(
         contract=locked,
         decided_by=by,

@@ -48,7 +48,17 @@ def _source_of(order: Order | None, contract: Contract | None):
     if contract.status not in (Contract.Status.APPROVED, Contract.Status.SIGNED):
         raise ValidationError(_("Receivables are created for approved or signed contracts only."))
     scheduled = contract.receivables.aggregate(s=Sum("amount"))["s"] or Decimal(0)
-    return contract.customer, contract.owner, contract.amount - scheduled
+    remaining = contract.amount - scheduled
+    if contract.order_id is None:
+        return contract.customer, contract.owner, remaining
+    # A contract for an order bills that order's money: its installments are the order's too
+    # (owned by the order's owner), and what the order page already scheduled is not billed
+    # twice.
+    order = contract.order
+    if order.status == Order.Status.CANCELLED:
+        raise ValidationError(_("The contract's order is cancelled: nothing is owed."))
+    order_scheduled = order.receivables.aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    return contract.customer, order.owner, min(remaining, order.total - order_scheduled)
 
 
 @transaction.atomic
@@ -71,6 +81,9 @@ def receivables_schedule(
             .select_related("customer", "owner")
             .get(pk=contract.pk)
         )
+        if contract.order_id is not None:
+            # The order's row lock too: its page schedules from the same money.
+            contract.order = Order.objects.select_for_update().get(pk=contract.order_id)
     customer, owner, remaining = _source_of(order, contract)
     if not installments:
         raise ValidationError(_("Give at least one installment."))
@@ -87,7 +100,7 @@ def receivables_schedule(
     for item, amount in zip(installments, amounts, strict=True):
         receivable = Receivable(
             customer=customer,
-            order=order,
+            order=order if order is not None else contract.order,
             contract=contract,
             owner=owner,
             amount=amount,
@@ -111,7 +124,9 @@ def payment_record(
 ) -> Payment:
     """Apply a payment to a receivable under its row lock: two payments recorded at the same
     time never overpay it together. More than what is still due is refused."""
-    locked = Receivable.objects.select_for_update().get(pk=receivable.pk)
+    locked = Receivable.objects.select_for_update().filter(pk=receivable.pk).first()
+    if locked is None:  # its order was cancelled meanwhile (unpaid receivables go with it)
+        raise ValidationError(_("This receivable no longer exists: its order was cancelled."))
     if amount is None or amount <= 0:
         raise ValidationError({"amount": _("The amount must be more than zero.")})
     if amount != money(amount):

@@ -28,6 +28,7 @@ from orders.models.orders import money
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
+MONEY_LIMIT = Decimal("1e12")  # what a DecimalField(max_digits=14, decimal_places=2) holds
 
 
 def product_save(*, product: Product, by: User | None = None) -> Product:
@@ -75,6 +76,8 @@ def _write_lines(order: Order, lines: list[LineInput]) -> None:
         if line.unit_price < 0:
             raise ValidationError(_("A unit price cannot be negative."))
         line.compute_amounts()
+        if max(line.amount, line.list_amount) >= MONEY_LIMIT:
+            raise ValidationError(_("A line's amount is too large."))
         line.save()
     totals_refresh(order)
 
@@ -88,6 +91,9 @@ def totals_refresh(order: Order) -> None:
     )
     # SQLite returns the sums unscaled (12.3400000): keep the cents the column stores.
     order.total, order.list_total = money(sums["total"]), money(sums["list_total"])
+    if max(order.total, order.list_total) >= MONEY_LIMIT:
+        # (the caller's transaction rolls the lines back)
+        raise ValidationError(_("The order's total is too large."))
     Order.objects.filter(pk=order.pk).update(total=order.total, list_total=order.list_total)
 
 
@@ -143,6 +149,7 @@ def order_update(
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not order.is_editable:
         raise ValidationError(_("Only a draft order can be changed."))
+    owner_before = order.owner_id
     allowed = {"customer", "owner", "order_date", "note"}
     for name, value in fields.items():
         if name not in allowed:
@@ -151,6 +158,9 @@ def order_update(
     _check_header(customer=order.customer, owner=order.owner)
     order.full_clean(exclude=["number", "opportunity"])
     order.save()
+    if order.owner_id != owner_before:
+        # Receivables belong to the owner of their order (../shared/KPIS.md).
+        Receivable.objects.filter(order=order).update(owner=order.owner)
     if lines is not None:
         _write_lines(order, lines)
     return order

@@ -26,6 +26,7 @@ from orders.views.common import export_or_none
 
 PAGE_SIZE = 50
 LINES_PREFIX = "lines"
+LIMIT = Decimal("1e12")  # money columns: 14 digits, 2 of them decimals
 
 
 @login_required
@@ -145,9 +146,12 @@ def _decimal(form, name: str) -> Decimal | None:
     if raw in (None, ""):
         return None
     try:
-        return Decimal(str(raw))
+        value = Decimal(str(raw))
     except InvalidOperation:
         return None
+    # "NaN" and "Infinity" parse, but are no quantity or price (and would fail to compare).
+    # (nor is a number beyond the columns' 14 digits).
+    return value if value.is_finite() and abs(value) < LIMIT else None
 
 
 def _order_form_page(request: HttpRequest, *, order: Order | None, initial: dict, lines: list):

@@ -271,3 +271,17 @@ def test_an_amount_beyond_the_money_columns_is_refused(org, customer, pump):
     with pytest.raises(ValidationError, match="too large"):
         make_order(customer=customer, owner=org.rep, lines=[(pump, "999999999", "999999999.00")])
     assert not Order.objects.exists()
+
+
+def test_generated_pdfs_are_not_served_from_media(org, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    contract = pending_contract(org.rep)
+    document = services.contract_document_generate(contract=contract, by=org.rep)
+    assert (tmp_path / "media" / document.file.name).exists()
+    # Only the scoped download view hands the file out, never a URL under MEDIA_URL.
+    url = "/" + settings.MEDIA_URL + document.file.name
+    for user in (org.rep, org.other_team_rep):
+        assert client_for(user).get(url).status_code == 404
+    download = reverse("orders:contract-document", args=[document.pk])
+    assert client_for(org.rep).get(download).status_code == 200
+    assert client_for(org.other_team_rep).get(download).status_code == 404

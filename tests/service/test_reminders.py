@@ -80,14 +80,39 @@ def test_digest_in_the_users_language(org, due):
     assert digest.body.count("•") == 2
 
 
-def test_overdue_receivables_remind_weekly(org, due):
+def test_overdue_receivables_remind_weekly_and_catch_up_a_missed_day(org, due):
     today = timezone.localdate()
-    kinds = lambda day: [  # noqa: E731
-        r.kind for _u, r in reminders.receivables_overdue(day)
-    ]
-    assert kinds(today) == ["service.receivable_overdue"]  # 1 day late
-    assert kinds(today + dt.timedelta(days=1)) == []  # 2 days late
-    assert kinds(today + dt.timedelta(days=7)) == ["service.receivable_overdue"]  # 8 days
+
+    def run(day) -> int:
+        reminders.reminders_send(today=day)
+        return Notification.objects.filter(
+            user=org.teammate, kind="service.receivable_overdue"
+        ).count()
+
+    assert run(today) == 1  # 1 day late
+    assert run(today + dt.timedelta(days=1)) == 1  # 2 days late: nothing new
+    # The task did not run on day 8 (8 days late); the next day catches the weekly reminder up.
+    assert run(today + dt.timedelta(days=8)) == 2
+    assert run(today + dt.timedelta(days=9)) == 2
+
+
+def test_contract_renewal_reminders_catch_up_a_missed_day(org, due):
+    contract = due["contract"]
+    end = contract.end_on
+    days = lambda d: end - dt.timedelta(days=d)  # noqa: E731
+
+    def reminded(day) -> int:
+        reminders.reminders_send(today=day)
+        return Notification.objects.filter(
+            user=contract.owner, kind="service.contract_ending"
+        ).count()
+
+    Notification.objects.filter(kind="service.contract_ending").delete()
+    assert reminded(days(31)) == 0
+    assert reminded(days(28)) == 1  # 30 days left was missed: reminded at 28
+    assert reminded(days(27)) == 1
+    assert reminded(days(5)) == 2  # then the 7-day reminder, also caught up
+    assert reminded(days(1)) == 2
 
 
 def test_inactive_owner_gets_nothing(org, due):
