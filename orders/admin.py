@@ -3,6 +3,9 @@ admin business; orders, receivables and payments are shown read-only here (their
 totals, statuses and logs right, so they go through the app's pages)."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from crm.admin import HistoryAdmin
 from orders.models import (
@@ -76,9 +79,15 @@ class ApprovalInline(ReadOnlyMixin, admin.TabularInline):
 
 class DocumentInline(ReadOnlyMixin, admin.TabularInline):
     model = ContractDocument
-    fields = ["file", "template", "generated_by", "generated_at"]
+    fields = ["download", "template", "generated_by", "generated_at"]
     readonly_fields = fields
     extra = 0
+
+    @admin.display(description=_("document"))
+    def download(self, obj: ContractDocument) -> str:
+        # Through the scoped download view: files under MEDIA_ROOT are never served directly.
+        url = reverse("orders:contract-document", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.file.name.rsplit("/", 1)[-1])
 
 
 @admin.register(Contract)

@@ -319,12 +319,20 @@ class OrderLineImporter(OrdersImporter):
 
     def prepare(self, rows: list[Row]) -> None:
         self.orders = self.editable_orders([row.get("order") for row in rows])
+        self.orders_by_id = {order.pk: order for order in self.orders.values()}
         self.products = self.products_by_sku([row.get("product") for row in rows])
         self.existing: dict[tuple[int, int], OrderLine] = {}
         ids = sorted(o.pk for o in self.orders.values())
         for batch in self.batches(ids):
             for line in OrderLine.objects.filter(order_id__in=batch).order_by("-id"):
                 self.existing[(line.order_id, line.product_id)] = line
+        # Past revenue is not rewritten by a file: the lines of an order past draft can be loaded
+        # once (history: the orders first, then their lines), never changed afterwards.
+        self.locked_orders = {
+            order_id
+            for order_id, _product_id in self.existing
+            if self.orders_by_id[order_id].status != Order.Status.DRAFT
+        }
         self.next_position: dict[int, int] = {}
         self.to_create: list[OrderLine] = []
         self.to_update: list[OrderLine] = []
@@ -355,13 +363,26 @@ class OrderLineImporter(OrdersImporter):
         self.clean_fields(line, row, extra=("quantity", "unit_price", "list_price"))
         if row.errors:
             return UNCHANGED
+        unchanged = current is not None and all(
+            getattr(line, f) == getattr(current, f) for f in self.FIELDS
+        )
+        if order.pk in self.locked_orders and not unchanged:
+            row.error(
+                "order",
+                _(
+                    "Order %(number)s is %(status)s: its lines can no longer be changed by an "
+                    "import (only a draft's, or an order's without lines yet)."
+                )
+                % {"number": order.number, "status": order.get_status_display()},
+            )
+            return UNCHANGED
         if current is None:
             position = self.next_position.get(order.pk, 1000)
             self.next_position[order.pk] = position + 1
             line.position = position
             self.to_create.append(line)
             return CREATE
-        if all(getattr(line, f) == getattr(current, f) for f in self.FIELDS):
+        if unchanged:
             return UNCHANGED
         self.to_update.append(line)
         return UPDATE

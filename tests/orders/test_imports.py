@@ -281,3 +281,35 @@ def test_management_command_and_export_roundtrip(org, book, tmp_path, rep_client
     result = run_import("orders", exported, user=org.rep, dry_run=True)
     assert result.is_valid
     assert result.unchanged == 1
+
+
+def test_order_lines_load_history_once_and_never_rewrite_it(org, book):
+    header = ["number", "customer", "owner", "order_date", "status"]
+    result = imp(
+        "orders",
+        [header, ["SO-HIST-1", "C-MINE", "rep", "2026-03-01", "completed"]],
+        org.admin,
+    )
+    assert result.written
+    lines = [
+        ["order", "product", "quantity", "unit_price"],
+        ["SO-HIST-1", "PUMP-200", "2", "11000"],
+    ]
+    assert imp("order_lines", lines, org.admin).written  # a completed order's history: loaded
+    order = Order.objects.get(number="SO-HIST-1")
+    assert order.total == D("22000.00")
+    again = imp("order_lines", lines, org.admin)  # the same file again: nothing to change
+    assert again.written
+    assert again.to_update == again.to_create == 0
+
+    changed = imp(
+        "order_lines",
+        [lines[0], ["SO-HIST-1", "PUMP-200", "3", "11000"], ["SO-HIST-1", "VALVE-50", "1", "1"]],
+        org.admin,
+    )
+    assert not changed.written
+    assert errors(changed) == [(2, "order"), (3, "order")]
+    assert "completed" in changed.errors[0].message.lower()
+    order.refresh_from_db()
+    assert order.total == D("22000.00")
+    assert OrderLine.objects.filter(order=order).count() == 1
