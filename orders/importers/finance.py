@@ -23,11 +23,11 @@ from crm.interchange import (
     Row,
     register,
 )
+from crm.templatetags.money import format_money
 from orders.importers.base import OrdersImporter
 from orders.importers.catalogue import _history
 from orders.models import COUNTED_STATUSES, Expense, Payment, Receivable
 from orders.models.orders import money
-from orders.templatetags.money import format_money
 
 ZERO = Decimal("0.00")
 

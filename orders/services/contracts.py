@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.models import Team, User
+from crm.templatetags.money import currency_symbol, format_money
 from customers.models import Customer
 from orders.models import (
     Contract,
@@ -26,7 +27,6 @@ from orders.models import (
     Order,
 )
 from orders.models.contracts import number_pattern
-from orders.templatetags.money import currency_symbol, format_money
 
 logger = logging.getLogger(__name__)
 S = Contract.Status

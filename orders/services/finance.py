@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import User
+from crm.templatetags.money import format_money
 from orders.models import COUNTED_STATUSES, Contract, Expense, Order, Payment, Receivable
 from orders.models.orders import money
-from orders.templatetags.money import format_money
 
 HUNDRED = Decimal(100)
 

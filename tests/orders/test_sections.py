@@ -8,10 +8,10 @@ from decimal import Decimal
 from django.template import Context, Template
 from django.utils import timezone
 
+from crm.templatetags.money import format_money
 from customers.models import Customer
 from customers.segments import order_facts, segments_recompute
 from orders.models import Receivable
-from orders.templatetags.money import format_money
 from tests.factories import CustomerFactory
 from tests.orders.factories import make_order
 
