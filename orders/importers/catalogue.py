@@ -71,6 +71,10 @@ class ProductImporter(OrdersImporter):
     def may_import(cls, user: Any) -> bool:
         return may_manage_products(user)
 
+    def visible(self, queryset):
+        # The catalogue is shared by every team (Product has no data scope).
+        return queryset
+
     def prepare(self, rows: list[Row]) -> None:
         self.existing = self.products_by_sku([row.get("sku") for row in rows])
         self.to_create: list[Product] = []
