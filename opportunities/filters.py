@@ -106,7 +106,10 @@ class OpportunityFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(name__icontains=value) | Q(code__iexact=value) | Q(customer__name__icontains=value)
+            Q(name__icontains=value)
+            | Q(code__iexact=value)
+            | Q(customer__name__icontains=value)
+            | Q(customer__code__iexact=value)  # the customer page's "all" link
         )
 
     def filter_team(self, queryset, name, value):

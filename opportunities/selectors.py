@@ -220,7 +220,10 @@ def customer_opportunities(customer, viewer: User, limit: int = 20) -> dict:
         .select_related("stage", "owner")
         .order_by("-created_at", "-id")
     )
+    opportunities = list(qs[:limit])
     return {
-        "opportunities": list(qs[:limit]),
+        "opportunities": opportunities,
+        # Past the limit, the section links to the full list.
+        "opportunity_total": qs.count(),
         "can_add_opportunity": can_change(viewer, customer),
     }

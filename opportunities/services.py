@@ -124,9 +124,11 @@ def opportunity_from_lead(
     name: str | None = None,
     amount: Decimal | None = None,
 ) -> Opportunity:
-    """The opportunity of a converted lead: default pipeline, first open stage, owned by `by`
-    (or the lead's owner), pointing back at the lead. Runs inside the caller's transaction."""
-    owner = by or lead.owner
+    """The opportunity of a converted lead: default pipeline, first open stage, owned by the
+    lead's owner (or `by`), pointing back at the lead. Runs inside the caller's transaction."""
+    # The lead's owner, like the customer the conversion makes: a manager converting a rep's lead
+    # must not end up owning the deal on the rep's customer.
+    owner = lead.owner or by
     if owner is None:
         raise ValidationError(_("The opportunity needs an owner."))
     fields: dict[str, Any] = {"contact": contact, "source_lead": lead}
