@@ -29,9 +29,12 @@ def manages_team_of(user, member, *, paths: list[str] | None = None) -> bool:
 
 def may_decide_contract(user, contract: Contract) -> bool:
     """The approver found when the contract was submitted, or an administrator (also when no
-    approver could be found). Never the contract's owner, administrator or not: nobody approves
-    their own contract."""
-    if contract.status != Contract.Status.PENDING or contract.owner_id == user.pk:
+    approver could be found). Never the contract's owner or its author, administrator or not:
+    nobody approves their own contract, nor one they wrote for someone else."""
+    if contract.status != Contract.Status.PENDING or user.pk in (
+        contract.owner_id,
+        contract.created_by_id,
+    ):
         return False
     if is_administrator(user):
         return True

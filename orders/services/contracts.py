@@ -65,13 +65,19 @@ def contract_number_next(*, on: dt.date | None = None) -> str:
         ) from exc
 
 
-def find_approver(owner: User) -> User | None:
-    """The manager of the owner's team; if the owner manages it (or it has none), the manager
-    of the team above, and so on up the tree. None when nobody is above them."""
+def find_approver(owner: User, *, exclude_ids: tuple = ()) -> User | None:
+    """The manager of the owner's team; if the owner manages it (or it has none, or the manager
+    wrote or submitted the contract: `exclude_ids`), the manager of the team above, and so on up
+    the tree. None when nobody is above them."""
     team = Team.objects.select_related("manager").filter(pk=owner.team_id).first()
     while team is not None:
         manager = team.manager
-        if manager is not None and manager.pk != owner.pk and manager.is_active:
+        if (
+            manager is not None
+            and manager.pk != owner.pk
+            and manager.pk not in exclude_ids
+            and manager.is_active
+        ):
             return manager
         team = (
             Team.objects.select_related("manager").filter(pk=team.parent_id).first()
@@ -161,7 +167,10 @@ def contract_submit(*, contract: Contract, by: User | None) -> Contract:
         locked.status = S.APPROVED
         locked.save(update_fields=["status", "updated_at"])
         return locked
-    locked.approver = find_approver(locked.owner)
+    # Four eyes: whoever wrote or submitted the contract does not approve it.
+    locked.approver = find_approver(
+        locked.owner, exclude_ids=(locked.created_by_id, getattr(by, "pk", None))
+    )
     locked.status = S.PENDING
     locked.save(update_fields=["status", "approver", "updated_at"])
     _notify(

@@ -82,6 +82,33 @@ def test_only_the_named_approver_decides(org):
     assert contract.status == S.PENDING
 
 
+def test_a_manager_does_not_approve_a_contract_they_wrote_for_their_rep(org):
+    contract = services.contract_create(
+        by=org.manager,
+        customer=CustomerFactory(owner=org.rep),
+        owner=org.rep,
+        title="代签合同",
+        amount=D("150000.00"),
+    )
+    services.contract_submit(contract=contract, by=org.manager)
+    contract.refresh_from_db()
+    # Four eyes: the approval goes one level up, past the manager who wrote it.
+    assert contract.approver == org.regional_manager
+    response = client_for(org.manager).post(
+        reverse("orders:contract-decide", args=[contract.pk]), {"decision": "approve"}
+    )
+    assert response.status_code == 403
+    with pytest.raises(PermissionDenied):
+        services.contract_approve(contract=contract, by=org.manager)
+    contract.refresh_from_db()
+    assert contract.status == S.PENDING
+    client_for(org.regional_manager).post(
+        reverse("orders:contract-decide", args=[contract.pk]), {"decision": "approve"}
+    )
+    contract.refresh_from_db()
+    assert contract.status == S.APPROVED
+
+
 def test_expense_decision_does_not_redirect_off_site(manager_client, org):
     expense = services.expense_create(
         by=org.rep, owner=org.rep, spent_on=date(2026, 10, 3), category="travel", amount=D("9")
