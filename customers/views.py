@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.interchange.http import export_or_none
 from crm.pagination import CappedPaginator
 from crm.scopes import (
     can_change,
@@ -26,24 +27,14 @@ from customers.models import Contact, Customer
 from customers.sections import sections_for
 
 PAGE_SIZE = 50
-EXPORT_FORMATS = ("csv", "xlsx")
 
 
 @login_required
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
     customers = selectors.customer_list(viewer=request.user, data=request.GET, request=request)
-    fmt = request.GET.get("export", "")
-    if fmt in EXPORT_FORMATS:
-        from crm.interchange import ExportTooLargeError, export_response
-
-        try:
-            return export_response("customers", customers.qs, fmt, user=request.user)
-        except ExportTooLargeError as exc:
-            messages.error(request, exc.message)
-            query = request.GET.copy()
-            query.pop("export")
-            return redirect(f"{request.path}?{query.urlencode()}")
+    if (response := export_or_none(request, "customers", customers.qs)) is not None:
+        return response
     page = CappedPaginator(customers.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.dates import start_of_day
+from crm.interchange.http import export_or_none
 from crm.models import is_administrator
 from crm.pagination import CappedPaginator
 from crm.scopes import can_change, can_change_any, get_editable_or_404
@@ -29,7 +30,6 @@ from leads.forms import AssignForm, ConvertForm, DisqualifyForm, LeadActivityFor
 from leads.models import Lead
 
 PAGE_SIZE = 50
-EXPORT_FORMATS = ("csv", "xlsx")
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -40,17 +40,8 @@ def _is_htmx(request: HttpRequest) -> bool:
 @require_GET
 def lead_list(request: HttpRequest) -> HttpResponse:
     leads = selectors.lead_list(viewer=request.user, data=request.GET, request=request)
-    fmt = request.GET.get("export", "")
-    if fmt in EXPORT_FORMATS:
-        from crm.interchange import ExportTooLargeError, export_response
-
-        try:
-            return export_response("leads", leads.qs, fmt, user=request.user)
-        except ExportTooLargeError as exc:
-            messages.error(request, exc.message)
-            query = request.GET.copy()
-            query.pop("export")
-            return redirect(f"{request.path}?{query.urlencode()}")
+    if (response := export_or_none(request, "leads", leads.qs)) is not None:
+        return response
     page = CappedPaginator(leads.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     is_manager = can_manage_pool(request.user)
     return render(

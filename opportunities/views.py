@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.interchange.http import export_or_none
 from crm.pagination import CappedPaginator
 from crm.scopes import can_change, can_change_any, get_editable_or_404, get_visible_or_404
 from customers.models import Activity, Customer
@@ -22,7 +23,6 @@ from opportunities.forms import MoveForm, OpportunityActivityForm, OpportunityFo
 from opportunities.models import Opportunity
 
 PAGE_SIZE = 50
-EXPORT_FORMATS = ("csv", "xlsx")
 
 
 def order_create_url(opportunity: Opportunity) -> str | None:
@@ -46,17 +46,8 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
     opportunities = selectors.opportunity_list(
         viewer=request.user, data=request.GET, request=request
     )
-    fmt = request.GET.get("export", "")
-    if fmt in EXPORT_FORMATS:
-        from crm.interchange import ExportTooLargeError, export_response
-
-        try:
-            return export_response("opportunities", opportunities.qs, fmt, user=request.user)
-        except ExportTooLargeError as exc:
-            messages.error(request, exc.message)
-            query = request.GET.copy()
-            query.pop("export")
-            return redirect(f"{request.path}?{query.urlencode()}")
+    if (response := export_or_none(request, "opportunities", opportunities.qs)) is not None:
+        return response
     page = CappedPaginator(opportunities.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

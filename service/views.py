@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.interchange.http import export_or_none
 from crm.pagination import CappedPaginator
 from crm.scopes import get_visible_or_404
 from customers.models import Customer
@@ -32,7 +33,6 @@ from service.permissions import (
 )
 
 PAGE_SIZE = 50
-EXPORT_FORMATS = ("csv", "xlsx")
 
 
 @login_required
@@ -52,14 +52,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         priority=data.get("priority", ""),
         search=data.get("q", ""),
     )
-    fmt = request.GET.get("export", "")
-    if fmt in EXPORT_FORMATS:
-        from crm.interchange import ExportTooLargeError, export_response
-
-        try:
-            return export_response("tickets", tickets, fmt, user=request.user)
-        except ExportTooLargeError as exc:
-            messages.error(request, exc.message)
+    if (response := export_or_none(request, "tickets", tickets)) is not None:
+        return response
     page = CappedPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.interchange.http import export_or_none
 from crm.pagination import CappedPaginator
 from crm.scopes import can_change, can_change_any, get_editable_or_404, get_visible_or_404
 from orders import selectors, services
@@ -26,7 +27,6 @@ from orders.forms import (
 from orders.models import Contract, Expense, Order, Receivable
 from orders.permissions import managed_paths, may_decide_expense
 from orders.services.finance import Installment
-from orders.views.common import export_or_none
 
 PAGE_SIZE = 50
 

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.interchange.http import export_or_none
 from crm.pagination import CappedPaginator
 from crm.scopes import can_change, can_change_any, get_editable_or_404, get_visible_or_404
 from customers.models import Customer
@@ -22,7 +23,6 @@ from orders.models import Order, Product
 from orders.models.orders import money
 from orders.permissions import may_manage_products
 from orders.services import LineInput
-from orders.views.common import export_or_none
 
 PAGE_SIZE = 50
 LINES_PREFIX = "lines"
