@@ -13,6 +13,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.test import Client
 from django.utils import translation
 
@@ -31,6 +32,17 @@ def _english():
     in this thread (LocaleMiddleware activates the request's language)."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_allowed():
+    """Celery keeps one process-wide "a task is running, result.get() would deadlock" flag, set
+    and restored around every eager task. Two threads running eager tasks at once (the
+    two-workers tests) can restore it in the wrong order and leave it set, which made a later
+    test's `result.get()` refuse to wait. Each test starts with it cleared."""
+    _set_task_join_will_block(False)
+    yield
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture
