@@ -17,7 +17,7 @@ NAV_ITEMS = [
     ("opportunities:opportunity-list", _("Opportunities"), "kanban"),
     ("orders:order-list", _("Orders"), "receipt"),
     ("service:ticket-list", _("Service"), "headset"),
-    ("performance:scorecard-list", _("Performance"), "graph-up"),
+    ("performance:home", _("Performance"), "graph-up"),
     ("user-list", _("People"), "people"),
     ("team-list", _("Organisation"), "diagram-3"),
 ]

@@ -47,5 +47,6 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("service/", include("service.urls")),
     path("notifications/", include("notifications.urls")),
+    path("performance/", include("performance.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,1 @@
+"""compute of the performance app."""

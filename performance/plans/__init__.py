@@ -1,0 +1,1 @@
+"""plans of the performance app."""

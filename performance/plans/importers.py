@@ -1,0 +1,2 @@
+"""The "plans" kind of import_csv: user, month, revenue_target, new_customer_target,
+visit_target."""

@@ -1,0 +1,1 @@
+"""review of the performance app."""

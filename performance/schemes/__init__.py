@@ -1,0 +1,1 @@
+"""schemes of the performance app."""
