@@ -279,6 +279,17 @@ CRM_PERIODIC_TASKS = {
         "notifications",
     ),
     "service: staff reminders": ("service.tasks.reminders_task", "0 8 * * *", "notifications"),
+    # Scorecards of the current month, every night; published ones checked for changed figures.
+    "performance: nightly scorecards": (
+        "performance.tasks.scorecards_nightly_task",
+        "30 2 * * *",
+        "reports",
+    ),
+    "performance: published figures check": (
+        "performance.tasks.published_drift_check_task",
+        "0 4 * * *",
+        "reports",
+    ),
 }
 # Uploaded import files (raw customer data) are deleted this many days after their job ended.
 CRM_IMPORT_FILE_DAYS = env.int("CRM_IMPORT_FILE_DAYS", default=30)

@@ -17,7 +17,13 @@ from django.db import transaction
 
 from crm.models import Position, Team, User
 
-DEMO_MODULES = ["leads.demo", "opportunities.demo", "orders.demo", "service.demo"]
+DEMO_MODULES = [
+    "leads.demo",
+    "opportunities.demo",
+    "orders.demo",
+    "service.demo",
+    "performance.demo",
+]
 
 COMPANY = "Hengtai Trading (恒泰贸易)"
 # region: (manager, [(team, manager, [reps...])])
