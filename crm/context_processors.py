@@ -50,4 +50,6 @@ def navigation(request: HttpRequest) -> dict:
         }
         for name, url, label, icon in _resolved_nav()
     ]
-    return {"nav_items": nav}
+    from crm.models import is_administrator
+
+    return {"nav_items": nav, "nav_audit": is_administrator(request.user)}

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from crm import views, views_imports
+from crm import views, views_audit, views_imports
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -39,6 +39,14 @@ urlpatterns = [
         views_imports.import_template,
         name="import-template",
     ),
+    path("audit/", views_audit.audit_changes, name="audit"),
+    path(
+        "audit/changes/<str:model>/<int:history_id>/",
+        views_audit.audit_change_detail,
+        name="audit-change",
+    ),
+    path("audit/sign-ins/", views_audit.audit_sign_ins, name="audit-sign-ins"),
+    path("audit/sign-ins/<int:pk>/unlock/", views_audit.audit_unlock, name="audit-unlock"),
     path("exports/<slug:kind>.<str:fmt>", views_imports.export_all, name="export-all"),
     path("customers/", include("customers.urls")),
     path("leads/", include("leads.urls")),

@@ -110,6 +110,8 @@ GLOBAL = {
     "service:care-rule-update": "care rule (company setting)",
     "service:care-rule-preview": "care rule (company setting)",
     "service:flow-update": "service flow (company setting)",
+    "audit-change": "audit trail (administrators only; tests/crm/test_security.py)",
+    "audit-unlock": "login lockout (administrators only; tests/crm/test_security.py)",
 }
 
 # Pages whose kwargs are not a record: filled with every registered kind.

@@ -19,4 +19,14 @@
       box.checked = event.target.checked;
     });
   });
+  // <div class="progress-bar" data-width="42">: widths set here, not in a style attribute (the
+  // Content-Security-Policy allows no inline styles); again after every htmx swap.
+  function applyWidths(root) {
+    (root || document).querySelectorAll("[data-width]").forEach(function (el) {
+      var value = parseFloat(el.dataset.width);
+      if (!isNaN(value)) el.style.width = Math.max(0, Math.min(100, value)) + "%";
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { applyWidths(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { applyWidths(event.target); });
 })();
