@@ -541,3 +541,46 @@ def test_a_rep_cannot_change_company_settings(data):
         if after != before:
             problems.append(f"POST {name} {url} changed it")
     assert not problems, "\n".join(problems)
+
+
+# Pages that act on records named in the POST body (selections of ids, a person to hand over):
+# the ids of another team's records are ignored or refused, never acted on.
+BULK_POSTS = {
+    "customers:customer-transfer": lambda d, me: {"ids": [d.customer.pk], "to_user": me.pk},
+    "customers:pool-assign": lambda d, me: {"ids": [d.customer.pk], "to_user": me.pk},
+    "customers:rep-handover": lambda d, me: {"from_user": d.rep.pk, "to_user": me.pk},
+    "leads:lead-assign": lambda d, me: {"ids": [d.lead.pk], "to_user": me.pk},
+    "service:care-message-resend": lambda d, me: {"ids": [d.care.pk]},
+    "notifications:notification-read-all": lambda d, me: {},
+}
+
+
+def test_bulk_actions_ignore_other_teams_records(data):
+    problems = []
+    for label, client in clients(data).items():
+        me = data.outsiders[label]
+        for name, payload in BULK_POSTS.items():
+            before = snapshot(data)
+            response = client.post(reverse(name), payload(data, me), follow=True)
+            if response.status_code >= 500:
+                problems.append(f"{label} POST {name} -> {response.status_code}")
+            if snapshot(data)["rows"] != before["rows"]:
+                problems.append(f"{label} POST {name} changed another team's record")
+            if b"MARKER-" in response.content:
+                problems.append(f"{label} POST {name} showed another team's record")
+    assert not problems, "\n".join(problems)
+
+
+def test_bulk_actions_do_act_for_the_owner_team(data, org):
+    """The detector is sound: the same posts by the records' own manager do change them."""
+    client = Client()
+    client.force_login(org.manager)
+    client.post(
+        reverse("customers:customer-transfer"),
+        {"ids": [data.customer.pk], "to_user": org.teammate.pk},
+    )
+    data.customer.refresh_from_db()
+    assert data.customer.owner == org.teammate
+    client.post(reverse("leads:lead-assign"), {"ids": [data.lead.pk], "to_user": org.teammate.pk})
+    data.lead.refresh_from_db()
+    assert data.lead.owner == org.teammate
