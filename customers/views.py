@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.htmx import is_htmx
 from crm.interchange.http import export_or_none
 from crm.pagination import CappedPaginator
 from crm.scopes import (
@@ -132,14 +133,14 @@ def customer_update(request: HttpRequest, pk: int) -> HttpResponse:
 def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_editable_or_404(Customer, request.user, pk=pk)
     form = ActivityForm(request.POST, customer=customer)
-    is_htmx = request.headers.get("HX-Request") == "true"
+    htmx = is_htmx(request)
     if form.is_valid():
         services.activity_log(customer=customer, by=request.user, **form.cleaned_data)
-        if not is_htmx:
+        if not htmx:
             messages.success(request, _("Follow-up logged."))
             return redirect(customer)
         form = ActivityForm(customer=customer)
-    elif not is_htmx:
+    elif not htmx:
         messages.error(request, _("The follow-up was not logged: check the form."))
         return redirect(customer)
     context = {

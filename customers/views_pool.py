@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.htmx import is_htmx
 from crm.models import User
 from crm.pagination import CappedPaginator
 from crm.scopes import get_editable_or_404, get_visible_or_404
@@ -30,10 +31,6 @@ from customers.forms_pool import (
 from customers.models import Customer, PoolRule, PoolSettings
 
 PAGE_SIZE = 50
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _next_or(request: HttpRequest, default: str) -> str:
@@ -95,7 +92,7 @@ def customer_claim(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         pool.pool_claim(customer_id=customer.pk, by=request.user)
     except pool.PoolError as exc:
-        if _is_htmx(request):
+        if is_htmx(request):
             return render(
                 request,
                 "customers/partials/pool_claim_result.html",
@@ -103,7 +100,7 @@ def customer_claim(request: HttpRequest, pk: int) -> HttpResponse:
             )
         messages.error(request, exc.message)
         return redirect(_next_or(request, reverse("customers:pool-list")))
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(
             request,
             "customers/partials/pool_claim_result.html",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.dates import start_of_day
+from crm.htmx import is_htmx
 from crm.interchange.http import export_or_none
 from crm.models import is_administrator
 from crm.pagination import CappedPaginator
@@ -30,10 +31,6 @@ from leads.forms import AssignForm, ConvertForm, DisqualifyForm, LeadActivityFor
 from leads.models import Lead
 
 PAGE_SIZE = 50
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @login_required
@@ -138,11 +135,11 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         services.lead_activity_log(lead=lead, by=request.user, **form.cleaned_data)
         logged = True
-        if not _is_htmx(request):
+        if not is_htmx(request):
             messages.success(request, _("Follow-up logged."))
             return redirect(lead)
         form = LeadActivityForm()
-    elif not _is_htmx(request):
+    elif not is_htmx(request):
         messages.error(request, _("The follow-up was not logged: check the form."))
         return redirect(lead)
     lead = selectors.lead_for_detail(viewer=request.user, pk=pk)

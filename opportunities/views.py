@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.htmx import is_htmx
 from crm.interchange.http import export_or_none
 from crm.pagination import CappedPaginator
 from crm.scopes import can_change, can_change_any, get_editable_or_404, get_visible_or_404
@@ -175,9 +176,9 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
     opportunity = get_visible_or_404(
         Opportunity.objects.select_related("stage", "pipeline"), request.user, pk=pk
     )
-    is_htmx = request.headers.get("HX-Request") == "true"
+    htmx = is_htmx(request)
     if not can_change(request.user, opportunity):
-        if is_htmx:
+        if htmx:
             return board_reply(
                 request, "revert", _("You may not move this opportunity."), status=403
             )
@@ -188,12 +189,12 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
             message = _("This stage is not in the opportunity's pipeline.")
         else:  # e.g. a lost reason withdrawn meanwhile
             message = " ".join(e for errors in form.errors.values() for e in errors)
-        if is_htmx:
+        if htmx:
             return board_reply(request, "revert", message, status=400)
         messages.error(request, message)
         return redirect(opportunity)
     if form.needs_reason:
-        if is_htmx:
+        if htmx:
             return board_reply(request, "ask", "", opportunity=opportunity, form=form)
         messages.error(request, _("Say why the opportunity was lost."))
         return redirect(opportunity)
@@ -210,12 +211,12 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ValidationError as exc:
         message = " ".join(exc.messages)
-        if is_htmx:
+        if htmx:
             return board_reply(request, "revert", message, status=409)
         messages.error(request, message)
         return redirect(opportunity)
     message = _("%(name)s moved to %(stage)s.") % {"name": opportunity, "stage": to_stage}
-    if is_htmx:
+    if htmx:
         return board_reply(
             request,
             "moved",

@@ -2,8 +2,4 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+from crm.htmx import is_htmx  # noqa: F401  (re-exported for the orders views)
