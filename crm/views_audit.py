@@ -54,6 +54,7 @@ class ChangeFilterForm(_PeriodForm):
         widget=FastSelect,
     )
     model = forms.ChoiceField(label=_("Kind of record"), required=False)
+    field_order = ["user", "model", "since", "until"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,6 +68,7 @@ class SignInFilterForm(_PeriodForm):
         required=False,
         choices=[("", _("All")), ("ok", _("Logged in")), ("failed", _("Failed"))],
     )
+    field_order = ["username", "outcome", "since", "until"]
 
 
 def _page_number(request: HttpRequest) -> int:
