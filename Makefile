@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup run test lint format messages clean
+.PHONY: setup run test lint format messages clean bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -30,6 +30,10 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The KPI benchmark against its SQL floor (needs PostgreSQL: DATABASE_URL); see bench/README.md.
+bench: setup
+	$(BIN)/python bench/kpi.py $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -174,8 +174,16 @@ class StageTime:
     avg_days: Decimal | None
 
 
-def funnel(*, viewer: User, pipeline: Pipeline, start: dt.date, end: dt.date) -> list[FunnelStep]:
-    """The cohort of opportunities created in [start, end] in `pipeline`: how many reached each
+def funnel(
+    *,
+    viewer: User,
+    pipeline: Pipeline,
+    start: dt.date,
+    end: dt.date,
+    team: Team | None = None,
+) -> list[FunnelStep]:
+    """The cohort of opportunities created in [start, end] in `pipeline` (owned in `team`'s
+    subtree when given, always within what `viewer` sees): how many reached each
     open stage or went further, from their stage history. Every opportunity of the cohort counts
     at the first stage; won counts as beyond every open stage; a move to lost reaches nothing
     further. One query: per opportunity the furthest stage reached (GROUP BY in a subquery),
@@ -188,6 +196,8 @@ def funnel(*, viewer: User, pipeline: Pipeline, start: dt.date, end: dt.date) ->
         created_at__gte=start_of_day(start),
         created_at__lt=start_of_day(end + dt.timedelta(days=1)),
     )
+    if team is not None:
+        cohort = cohort.filter(owner__team__path__startswith=team.path)
     changes = StageChange.objects.filter(
         opportunity__in=cohort.values("pk"), to_stage__pipeline=pipeline
     )

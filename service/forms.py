@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.models import User
 from crm.widgets import FastSelect
@@ -95,7 +96,11 @@ class TicketFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("Open and closed")), ("open", _("Open")), ("closed", _("Closed"))],
+        choices=[
+            ("", _("Open and closed")),
+            ("open", pgettext_lazy("ticket status", "Open")),
+            ("closed", _("Closed")),
+        ],
     )
     type = forms.ChoiceField(
         label=_("Type"), required=False, choices=[("", _("Any type")), *Ticket.Type.choices]

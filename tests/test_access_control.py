@@ -29,7 +29,16 @@ from tests.factories import ContactFactory, CustomerFactory, UserFactory
 from tests.opportunities.factories import make_opportunity
 from tests.orders.factories import ProductFactory, make_order
 
-APPS = ("crm", "customers", "leads", "opportunities", "orders", "service", "notifications")
+APPS = (
+    "crm",
+    "customers",
+    "leads",
+    "opportunities",
+    "orders",
+    "service",
+    "notifications",
+    "performance",
+)
 SKIPPED_NAMES = {
     "healthz",
     "login",
@@ -95,7 +104,32 @@ PK_FOR = {
     "service:ticket-assign": lambda d: d.ticket,
     "service:ticket-comment": lambda d: d.ticket,
     "notifications:notification-open": lambda d: d.notification,
+    "performance:scorecard-detail": lambda d: d.scorecard,
+    "performance:scorecard-records": lambda d: d.scorecard,
+    "performance:scorecard-adjust": lambda d: d.scorecard,
+    "performance:scorecard-submit": lambda d: d.scorecard,
+    "performance:scorecard-send-back": lambda d: d.scorecard,
+    "performance:scorecard-publish": lambda d: d.scorecard,
+    "performance:scorecard-appeal": lambda d: d.scorecard,
+    "performance:scorecard-recompute": lambda d: d.scorecard,
+    "performance:scorecard-pdf": lambda d: d.scorecard,
+    "performance:recomputation-decide": lambda d: d.recomputation,
+    "performance:run-detail": lambda d: d.run,
+    "performance:run-progress": lambda d: d.run,
+    "performance:statistic-detail": lambda d: d.statistic,
+    "performance:statistic-update": lambda d: d.statistic,
+    "performance:statistic-delete": lambda d: d.statistic,
+    "performance:statistic-export": lambda d: d.statistic,
 }
+# Path arguments besides the record's pk.
+EXTRA_KWARGS = {"performance:scorecard-records": {"metric": "revenue"}}
+
+
+def url_for(name: str, obj) -> str:
+    params = kwarg_names(URLS[name])
+    kwargs = {**dict.fromkeys(params, obj.pk), **EXTRA_KWARGS.get(name, {})}
+    return reverse(name, kwargs=kwargs)
+
 
 # Company-wide settings, not any team's data: not covered by this suite (say why).
 GLOBAL = {
@@ -112,6 +146,13 @@ GLOBAL = {
     "service:flow-update": "service flow (company setting)",
     "audit-change": "audit trail (administrators only; tests/crm/test_security.py)",
     "audit-unlock": "login lockout (administrators only; tests/crm/test_security.py)",
+    "performance:scheme-detail": "KPI scheme (company setting, admins only)",
+    "performance:scheme-edit": "KPI scheme (company setting, admins only)",
+    "performance:scheme-new-version": "KPI scheme (company setting, admins only)",
+    "performance:scheme-activate": "KPI scheme (company setting, admins only)",
+    "performance:scheme-delete": "KPI scheme (company setting, admins only)",
+    "performance:period-detail": "an evaluation period: counts only the scorecards one may see",
+    "performance:period-publish": "an evaluation period: HR publishes (tests/performance/review)",
 }
 
 # Pages whose kwargs are not a record: filled with every registered kind.
@@ -261,6 +302,29 @@ def data(org, settings, tmp_path):
         errors=[{"row": 1, "message": "MARKER-import"}],
         message="MARKER-import",
     )
+    from performance.models import Recomputation, ScorecardRun
+    from performance.models.statistics import CustomStatistic
+    from tests.performance.factories import (
+        ScorecardFactory,
+        ScorecardItemFactory,
+        evaluation_period,
+        worked_example_scheme,
+    )
+
+    scorecard = ScorecardFactory(
+        user=rep, scheme=worked_example_scheme(), reviewer_comment="MARKER-scorecard"
+    )
+    ScorecardItemFactory(scorecard=scorecard, metric="revenue", scheme_item__metric="revenue")
+    recomputation = Recomputation.objects.create(
+        scorecard=scorecard, reason="MARKER-recompute", requested_by=org.manager
+    )
+    run = ScorecardRun.objects.create(
+        period=evaluation_period(), team=org.shanghai, requested_by=org.manager,
+        status="done", message="MARKER-run",
+    )  # fmt: skip
+    statistic = CustomStatistic.objects.create(
+        name="MARKER-statistic", module="customers", owner=org.manager
+    )
     bj_manager = UserFactory(
         username="bj_manager", team=org.beijing, position=Position.Kind.REGIONAL_MANAGER
     )
@@ -286,6 +350,10 @@ def data(org, settings, tmp_path):
         care=care,
         notification=notification,
         import_job=import_job,
+        scorecard=scorecard,
+        recomputation=recomputation,
+        run=run,
+        statistic=statistic,
         outsiders={"other_team_rep": org.other_team_rep, "beijing_manager": bj_manager},
     )
 
@@ -308,6 +376,10 @@ RECORDS = [
     "care",
     "notification",
     "import_job",
+    "scorecard",
+    "recomputation",
+    "run",
+    "statistic",
 ]
 
 
@@ -379,8 +451,7 @@ def test_no_record_url_shows_or_changes_another_teams_record(data):
             if name in GLOBAL:
                 continue
             obj = PK_FOR[name](data)
-            kwargs = dict.fromkeys(kwarg_names(URLS[name]), obj.pk)
-            url = reverse(name, kwargs=kwargs)
+            url = url_for(name, obj)
             before = snapshot(data)
             response = client.get(url)
             if leaks(response):
@@ -485,6 +556,16 @@ def test_the_markers_do_show_to_the_owner(data):
         assert leaks(response), name
     response = client.get(reverse("customers:customer-list") + "?q=MARKER")
     assert b"MARKER-customer" in response.content
+    # The scorecard pages, the run and the statistic show theirs to the Shanghai manager.
+    manager = Client()
+    manager.force_login(data.scorecard.user.team.manager)
+    for name in (
+        "performance:scorecard-detail",
+        "performance:scorecard-records",
+        "performance:run-detail",
+        "performance:statistic-detail",
+    ):
+        assert leaks(manager.get(url_for(name, PK_FOR[name](data)))), name
 
 
 GLOBAL_OBJ = {
@@ -499,17 +580,34 @@ GLOBAL_OBJ = {
     "service:care-rule-update": lambda g: g.care_rule,
     "service:care-rule-preview": lambda g: g.care_rule,
     "service:flow-update": lambda g: g.flow,
+    "audit-change": lambda g: g.pool_rule.history.first(),
+    "audit-unlock": lambda g: g.attempt,
+    "performance:scheme-detail": lambda g: g.scheme,
+    "performance:scheme-edit": lambda g: g.scheme,
+    "performance:scheme-new-version": lambda g: g.scheme,
+    "performance:scheme-activate": lambda g: g.scheme,
+    "performance:scheme-delete": lambda g: g.scheme,
+    "performance:period-detail": lambda g: g.period,
+    "performance:period-publish": lambda g: g.period,
+}
+GLOBAL_KWARGS = {
+    "audit-change": lambda o: {"model": "customers.poolrule", "history_id": o.history_id},
+    "performance:period-detail": lambda o: {"key": o.key},
+    "performance:period-publish": lambda o: {"key": o.key},
 }
 
 
 def test_a_rep_cannot_change_company_settings(data):
     """The GLOBAL pages hold no team's data, but a plain rep must not change them either."""
+    from axes.models import AccessAttempt
+
     from customers.models import PoolRule
     from leads.models import LeadSource
     from orders.models import Product
     from service.models import ServiceFlow
     from tests.leads.factories import rule_with
     from tests.opportunities.factories import tob
+    from tests.performance.factories import KpiSchemeFactory, evaluation_period
     from tests.service.factories import CareRuleFactory
 
     rule = rule_with([data.rep])
@@ -526,13 +624,19 @@ def test_a_rep_cannot_change_company_settings(data):
         product=Product.objects.get(sku="ACL-1"),
         care_rule=CareRuleFactory(),
         flow=ServiceFlow.objects.first(),
-    )
+        attempt=AccessAttempt.objects.create(
+            username="rep", ip_address="10.0.0.1", user_agent="x", failures_since_start=9,
+            get_data="", post_data="", http_accept="", path_info="/accounts/login/",
+        ),
+        scheme=KpiSchemeFactory(status="draft", name="Draft scheme"),
+        period=evaluation_period("2026-09"),
+    )  # fmt: skip
     assert set(GLOBAL_OBJ) == set(GLOBAL), "map each GLOBAL URL to an object in GLOBAL_OBJ"
     client = clients(data)["other_team_rep"]
     problems = []
     for name in sorted(GLOBAL):
         obj = GLOBAL_OBJ[name](g)
-        url = reverse(name, kwargs={"pk": obj.pk})
+        url = reverse(name, kwargs=GLOBAL_KWARGS.get(name, lambda o: {"pk": o.pk})(obj))
         before = model_to_dict(type(obj).objects.get(pk=obj.pk)), snapshot(data)["counts"]
         response = client.post(url, post_payload(obj))
         if response.status_code not in (403, 404, 405):

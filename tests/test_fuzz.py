@@ -34,6 +34,7 @@ from tests.test_access_control import (  # noqa: F401 (the `data` fixture)
     URLS,
     data,
     kwarg_names,
+    url_for,
 )
 
 SCRIPT = "<script>window.__xss=1</script>"
@@ -199,8 +200,7 @@ def pages(d) -> list[str]:
         if not params:
             urls.append(reverse(name))
         elif name in PK_FOR:
-            obj = PK_FOR[name](d)
-            urls.append(reverse(name, kwargs=dict.fromkeys(params, obj.pk)))
+            urls.append(url_for(name, PK_FOR[name](d)))
     return urls
 
 

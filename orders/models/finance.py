@@ -10,6 +10,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from crm.scopes import ScopedQuerySet
@@ -21,7 +22,8 @@ class Receivable(models.Model):
     service under a row lock; `status` follows from it."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        # Not the verb "Open" (查看) of the links: a status, with its own translation.
+        OPEN = "open", pgettext_lazy("receivable status", "Open")
         PARTLY_PAID = "partly_paid", _("Partly paid")
         PAID = "paid", _("Paid")
 

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from crm.scopes import ScopedQuerySet
@@ -19,7 +20,7 @@ class EvaluationPeriod(models.Model):
     (its scorecards are frozen with the figures they were scored on)."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("evaluation period status", "Open")
         PUBLISHED = "published", _("Published")
 
     key = models.CharField(_("period"), max_length=10, unique=True)  # 2026-10, 2026-Q4, 2026
