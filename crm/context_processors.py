@@ -18,9 +18,10 @@ NAV_ITEMS = [
     ("orders:order-list", _("Orders"), "receipt"),
     ("service:ticket-list", _("Service"), "headset"),
     ("performance:home", _("Performance"), "graph-up"),
-    ("user-list", _("People"), "people"),
-    ("team-list", _("Organisation"), "diagram-3"),
 ]
+# The directory (People, Organisation) and, for administrators, the audit and the admin site sit
+# in the user menu (templates/base.html): the top bar keeps the daily work and fits a 1280-pixel
+# screen in both languages.
 
 
 @cache

@@ -105,19 +105,53 @@ def _achievement(value: Decimal | None) -> Decimal | None:
     return max(-ACHIEVEMENT_LIMIT, min(ACHIEVEMENT_LIMIT, value))
 
 
+@dataclass(frozen=True)
+class Totals:
+    computed_total: Decimal | None
+    adjustment: Decimal
+    total: Decimal | None
+    grade: str
+
+
+def _totals(rows: Iterable[tuple[Decimal, Decimal | None, Decimal]], bands) -> Totals:
+    """The one rule: rows of (weight, score or None, adjustment points). An item's adjustment
+    moves its score; the total is the weighted total of the adjusted scores, the adjustment its
+    difference from the weighted total of the computed scores; the grade comes from the total."""
+    rows = list(rows)
+    computed = weighted_total((weight, score) for weight, score, _adj in rows)
+    adjusted = weighted_total(
+        (weight, None if score is None else score + adj) for weight, score, adj in rows
+    )
+    adjustment = (adjusted - computed) if computed is not None else Decimal(0)
+    return Totals(computed, adjustment, adjusted, grade(adjusted, bands))
+
+
 def scorecard_totals(scorecard: Scorecard, items: Iterable[ScorecardItem]) -> None:
     """Set the scorecard's computed total, adjustment, total and grade from its items (not
     saved). An item's adjustment moves its score (points); the scorecard's adjustment is the
     resulting change of the total. The review calls this after a manager's adjustment."""
-    items = list(items)
-    computed = weighted_total((i.weight, i.score) for i in items)
-    adjusted = weighted_total(
-        (i.weight, None if i.score is None else i.score + i.adjustment) for i in items
+    totals = _totals(((i.weight, i.score, i.adjustment) for i in items), scorecard.scheme.bands)
+    scorecard.computed_total = totals.computed_total
+    scorecard.total = totals.total
+    scorecard.adjustment = totals.adjustment
+    scorecard.grade = totals.grade
+
+
+def result_totals(result: ScoreResult, scorecard: Scorecard | None = None) -> Totals:
+    """The totals `result` would give once written into `scorecard` (its items' adjustments
+    kept within the scheme's limit, as `apply_result` and a recomputation do): what a
+    recomputation's "after" must show. Without a scorecard: no adjustment."""
+    adjustments: dict[str, Decimal] = {}
+    if scorecard is not None:
+        adjustments = dict(scorecard.items.values_list("metric", "adjustment"))
+    limit = result.scheme.adjustment_limit
+    return _totals(
+        (
+            (item.weight, item.score, _clamp(adjustments.get(item.metric, Decimal(0)), limit))
+            for item in result.items
+        ),
+        result.scheme.bands,
     )
-    scorecard.computed_total = computed
-    scorecard.total = adjusted
-    scorecard.adjustment = (adjusted - computed) if computed is not None else Decimal(0)
-    scorecard.grade = grade(adjusted, scorecard.scheme.bands)
 
 
 def _fill_items(

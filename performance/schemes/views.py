@@ -7,7 +7,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.models import is_administrator
 from performance.metrics import get_metric
-from performance.models import KpiScheme
+from performance.models import KpiScheme, KpiSchemeItem, Scorecard
 from performance.schemes import services
 from performance.schemes.forms import ItemFormSet, KpiSchemeForm
 
@@ -36,14 +37,22 @@ def _metric_name(key: str) -> str:
         return key
 
 
+def _count(queryset) -> Coalesce:
+    counted = queryset.order_by().values("scheme").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 @login_required
 @require_GET
 def scheme_list(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     schemes = (
         KpiScheme.objects.select_related("position")
-        .annotate(item_count=Count("items", distinct=True))
-        .annotate(scorecard_count=Count("scorecards", distinct=True))
+        .annotate(
+            # One COUNT subquery each, not a join of items x scorecards (years of scorecards).
+            item_count=_count(KpiSchemeItem.objects.filter(scheme=OuterRef("pk"))),
+            scorecard_count=_count(Scorecard.objects.filter(scheme=OuterRef("pk"))),
+        )
         .order_by("position__kind", "code", "-version")
     )
     groups: dict = {}

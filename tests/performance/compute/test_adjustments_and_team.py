@@ -169,3 +169,32 @@ def test_an_outlier_achievement_fits_its_column(org, fake_metrics, rep_scheme):
     assert item.achievement == services.ACHIEVEMENT_LIMIT
     assert item.score == Decimal("120.00")
     assert item.actual == Decimal(10**12)
+
+
+def test_result_totals_is_what_apply_result_writes(org, fake_metrics, rep_scheme):
+    """`result_totals` (for a recomputation's "after") keeps the manager's adjustments like
+    `apply_result` does, within the scheme's limit."""
+    fake_metrics["t_rate"].data = {org.rep.pk: fig(30, 40)}
+    fake_metrics["t_lower"].data = {org.rep.pk: fig(1, 10)}
+    card = services.scorecard_compute(org.rep, P)
+    card = review.adjust(card, org.manager, {"t_rate": ("4", "大单晚到账")})
+    Scorecard.objects.filter(pk=card.pk).update(status=Scorecard.Status.PUBLISHED)
+
+    fake_metrics["t_rate"].data = {org.rep.pk: fig(34, 40)}
+    result = services.score_user(org.rep, P, scheme=card.scheme)
+    expected = services.result_totals(result, card)
+    assert result.total == Decimal("83.75")  # before the adjustment
+    assert (expected.computed_total, expected.adjustment, expected.total, expected.grade) == (
+        Decimal("83.75"),
+        Decimal("2.40"),
+        Decimal("86.15"),
+        "B",
+    )
+    card = services.apply_result(card, result)
+    assert _totals(card) == (
+        expected.computed_total,
+        expected.adjustment,
+        expected.total,
+        expected.grade,
+    )
+    assert services.result_totals(result).total == Decimal("83.75")  # no scorecard: as scored

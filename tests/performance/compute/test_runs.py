@@ -3,6 +3,8 @@ nightly task and the command."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -140,6 +142,11 @@ def test_manager_runs_their_team(
     page = client.get(reverse("performance:run-detail", args=[run.pk]))
     assert page.status_code == 200
     assert "3 people handled" in page.content.decode()
+    # The result links to the scorecards of the period and team, which the manager may open.
+    link = re.search(r'id="run-scorecards" href="([^"]+)"', page.content.decode()).group(1)
+    listing = client.get(link.replace("&amp;", "&"))
+    assert listing.status_code == 200
+    assert {card.user for card in listing.context["page"]} == {org.rep, org.teammate}
 
 
 def test_manager_cannot_run_another_team_nor_the_company(org, schemes):
