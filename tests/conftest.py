@@ -26,6 +26,20 @@ from tests.browser import (  # noqa: F401 (fixtures and the screenshot hook, for
 from tests.factories import TeamFactory, UserFactory
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Say how much the access-control suite covered (issue 10: it prints what it checked)."""
+    import sys
+
+    module = sys.modules.get("tests.test_access_control")
+    checked = getattr(module, "CHECKED", None)
+    if checked:
+        terminalreporter.write_line(
+            f"access control: {checked.get('patterns', 0)} URL patterns of the project's apps; "
+            f"{checked.get('record', 0) // 2} record URLs and {checked.get('list', 0) // 2} "
+            "list/export URLs tried as another team's rep and manager (GET and POST)"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _english():
     """Each test starts in English: a request in an earlier test may have left Chinese active

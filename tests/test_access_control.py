@@ -187,6 +187,8 @@ def kwarg_names(pattern: URLPattern) -> list[str]:
 
 
 URLS = project_urls()
+# What the suite checked, printed at the end of the run (tests/conftest.py).
+CHECKED: dict[str, int] = {}
 RECORD_URLS = sorted(n for n, p in URLS.items() if kwarg_names(p) and n not in KIND_URLS)
 PLAIN_URLS = sorted(n for n, p in URLS.items() if not kwarg_names(p))
 
@@ -461,7 +463,9 @@ def test_no_record_url_shows_or_changes_another_teams_record(data):
                 problems.append(f"{label} POST {name} {url} -> {response.status_code}")
             if snapshot(data) != before:
                 problems.append(f"{label} {name} {url} changed the record")
+            CHECKED["record"] = CHECKED.get("record", 0) + 1
     assert not problems, "\n".join(problems)
+    CHECKED["patterns"] = len(URLS)
 
 
 def test_list_pages_and_exports_hide_other_teams_records(data):
@@ -484,6 +488,7 @@ def test_list_pages_and_exports_hide_other_teams_records(data):
                         problems.append(f"{label} GET {name}{query}")
                 elif leaks(response):
                     problems.append(f"{label} GET {name}{query} -> {response.status_code}")
+            CHECKED["list"] = CHECKED.get("list", 0) + 1
         for kind in [i.kind for i in registered_importers()]:
             for fmt in ("csv", "xlsx"):
                 url = reverse("export-all", kwargs={"kind": kind, "fmt": fmt})

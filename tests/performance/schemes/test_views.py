@@ -223,3 +223,18 @@ def test_detail_shows_the_diff(org, fake_metrics, admin):
     assert "Added Test count against the plan (weight 30.00)" in page
     assert "Removed Test lower-is-better rate" in page
     assert "<del>60.00</del> → <strong>70.00</strong>" in page
+
+
+def test_list_counts_items_and_scorecards(org, fake_metrics, admin):
+    from tests.performance.factories import ScorecardFactory
+
+    used = scheme_with([("t_rate", "60", "0.8"), ("t_lower", "40", "0.05")], name="Used")
+    scheme_with([("t_rate", "100", "0.8")], name="Unused", status="draft")
+    for user in (org.rep, org.teammate, org.east_rep):
+        ScorecardFactory(user=user, scheme=used)
+    schemes = {
+        s.name: (s.item_count, s.scorecard_count)
+        for _position, group in admin.get(reverse("performance:scheme-list")).context["groups"]
+        for s in group
+    }
+    assert schemes == {"Used": (2, 3), "Unused": (1, 0)}
