@@ -26,6 +26,23 @@ from tests.browser import (  # noqa: F401 (fixtures and the screenshot hook, for
 from tests.factories import TeamFactory, UserFactory
 
 
+def pytest_collection_modifyitems(items):
+    """A transactional test must restore the data migrations' rows (serialized_rollback): one
+    that does not flushes and re-creates content types, and the next test that restores
+    serialized rows then fails on duplicates (only on PostgreSQL, where such tests run)."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: use pytest.mark.django_db(transaction=True, "
+                "serialized_rollback=True)"
+            )
+
+
 def pytest_terminal_summary(terminalreporter):
     """Say how much the access-control suite covered (issue 10: it prints what it checked)."""
     import sys

@@ -32,6 +32,24 @@ SKIP_REASONS = {
 }
 
 
+def skip_codes(skipped: Mapping[str, int]) -> str:
+    """Skip counts as stored on a run ("2 no_scheme; 1 under_review"): language-neutral, so
+    each reader sees the reasons in their own language (`describe_skips`)."""
+    return "; ".join(f"{n} {key}" for key, n in sorted(skipped.items()) if n)
+
+
+def describe_skips(message: str) -> str:
+    """A run's stored skip counts in the active language; any other text (an older run, an
+    error) as it is."""
+    parts = []
+    for part in (message or "").split("; "):
+        count, _sep, key = part.partition(" ")
+        if not count.isdigit() or key not in SKIP_REASONS:
+            return message
+        parts.append(f"{count} {SKIP_REASONS[key]}")
+    return "; ".join(parts)
+
+
 def _api():
     """The figures module of the metrics engineer (imported late: tests may stand in for it)."""
     from performance import figures

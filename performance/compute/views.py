@@ -65,7 +65,11 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "performance/compute/run_detail.html",
-        {"run": run, "is_running": _is_running(run)},
+        {
+            "run": run,
+            "is_running": _is_running(run),
+            "skips": services.describe_skips(run.message),
+        },
     )
 
 

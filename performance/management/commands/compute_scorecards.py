@@ -48,4 +48,4 @@ class Command(BaseCommand):
             f"skipped {run.skipped}"
         )
         if run.message:
-            self.stdout.write(f"skipped: {run.message}")
+            self.stdout.write(f"skipped: {services.describe_skips(run.message)}")

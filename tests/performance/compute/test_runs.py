@@ -76,13 +76,30 @@ def test_a_failing_run_says_so(org, schemes, monkeypatch):
 
 def test_nightly_computes_the_current_month_for_everyone_with_a_scheme(org, schemes):
     tasks.scorecards_nightly_task()
-    run = ScorecardRun.objects.get()
-    assert run.period.key == Period.containing().key
+    this_month = Period.containing()
+    run = ScorecardRun.objects.get(period__key=this_month.key)
     assert run.team is None
     assert run.status == "done"
     # Everyone in a position with a scheme (6 reps and managers), nobody else.
-    assert Scorecard.objects.count() == run.total == 6
+    assert Scorecard.objects.filter(period__key=this_month.key).count() == run.total == 6
     assert not Scorecard.objects.filter(user__in=[org.vp, org.hr, org.admin]).exists()
+
+
+def test_nightly_also_refreshes_the_month_just_ended_until_it_is_published(org, schemes):
+    """The last night of a month runs before that day's orders: the next nights still refresh
+    the month just ended (scorecards with the manager), until HR publishes it."""
+    last_month = Period.containing().previous()
+    tasks.scorecards_nightly_task()
+    run = ScorecardRun.objects.get(period__key=last_month.key)
+    assert (run.status, run.total) == ("done", 6)
+    assert Scorecard.objects.filter(period__key=last_month.key).count() == 6
+
+    EvaluationPeriod.objects.filter(key=last_month.key).update(status="published")
+    ScorecardRun.objects.all().delete()
+    tasks.scorecards_nightly_task()
+    assert list(ScorecardRun.objects.values_list("period__key", flat=True)) == [
+        Period.containing().key
+    ]
 
 
 def test_compute_one_person_task(org, schemes):
@@ -235,3 +252,21 @@ def test_a_run_whose_last_retry_fails_on_the_database_says_so(org, schemes, monk
     run.refresh_from_db()
     assert run.status == "failed"
     assert "database went away" in run.message
+
+
+def test_skip_reasons_show_in_the_readers_language(org, schemes):
+    from django.utils import translation
+
+    Scorecard.objects.all().delete()
+    services.scorecards_compute([org.rep], P)
+    Scorecard.objects.filter(user=org.rep).update(status="hr")
+    run = ScorecardRun.objects.create(period=EvaluationPeriod.for_period(P), team=org.shanghai)
+    with translation.override("zh-hans"):  # a worker in another language
+        services.scorecard_run_execute(run.pk)
+    run.refresh_from_db()
+    assert run.message == "1 under_review"  # stored language-neutral
+    page = client_for(org.vp).get(
+        reverse("performance:run-detail", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "1 already under review (past the manager" in page.content.decode()
+    assert services.describe_skips("OperationalError: gone") == "OperationalError: gone"
