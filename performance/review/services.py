@@ -412,10 +412,15 @@ def _snapshot_card(scorecard: Scorecard) -> dict:
     }
 
 
-def _snapshot_result(result) -> dict:
+def _snapshot_result(result, scorecard: Scorecard) -> dict:
+    """What the scorecard would read after the recomputation: the new figures with the
+    manager's adjustments kept (as apply_result writes them), not the bare computed total."""
+    from performance.compute.services import result_totals
+
+    totals = result_totals(result, scorecard)
     return {
-        "total": _num(getattr(result, "total", None)),
-        "grade": getattr(result, "grade", ""),
+        "total": _num(totals.total),
+        "grade": totals.grade,
         "items": {
             metric: {
                 "actual": _num(getattr(item, "actual", None)),
@@ -475,7 +480,7 @@ def request_recomputation(scorecard: Scorecard, by: User, reason: str) -> Recomp
             reason=reason,
             requested_by=by,
             before=_snapshot_card(scorecard),
-            after=_snapshot_result(result),
+            after=_snapshot_result(result, scorecard),
         )
     for approver in User.objects.filter(is_active=True, position__kind=perms.Kind.HR).exclude(
         pk=by.pk
@@ -514,7 +519,7 @@ def decide_recomputation(
             from performance.compute.services import apply_result
 
             result = _score_now(scorecard)
-            rc.after = _snapshot_result(result)
+            rc.after = _snapshot_result(result, scorecard)
             apply_result(scorecard, result, by=by)
             scorecard.refresh_from_db()
             scorecard.items.update(current_actual=None)

@@ -116,3 +116,24 @@ def test_a_rejected_recomputation_changes_nothing(org, published):
     assert published.total == Decimal("55.56")
     assert published.items.get().actual == Decimal("0.5000")
     assert Recomputation.objects.get(pk=rc.pk).status == Recomputation.Status.REJECTED
+
+
+def test_the_requested_after_keeps_the_managers_adjustment(org, published):
+    """A scorecard the manager raised by 5 points: the request shows the total it will really
+    have (adjustment kept), the same as after approval."""
+    from performance.compute.services import scorecard_totals
+
+    item = published.items.get()
+    item.adjustment, item.adjustment_comment = Decimal("5"), "Big account won late"
+    item.save()
+    scorecard_totals(published, [item])
+    published.save()
+    assert published.total == Decimal("60.56")
+    pay(published.receivable, "8000.00", "2026-10-20")
+    services.drift_check(published)
+    rc = services.request_recomputation(published, org.hr, "Payment of 10-20 booked late")
+    assert rc.before["total"] == "60.56"
+    assert rc.after["total"] == "105.00"  # 100.00 + 5, within the cap of 120
+    services.decide_recomputation(rc, org.admin, approve=True, comment="ok")
+    published.refresh_from_db()
+    assert published.total == Decimal("105.00")
