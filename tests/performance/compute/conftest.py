@@ -1,36 +1,11 @@
-"""Fixtures of the computation tests (run with --nomigrations: the positions and service flows
-the data migrations seed are made here), and fake metrics whose figures a test sets by hand."""
+"""Fixtures of the computation tests: fake metrics whose figures a test sets by hand (the
+seeded rows come from tests/performance/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from crm.models import Position
 from performance.metrics import COUNT, HIGHER, LOWER, RATE, Figure, Metric, registry
-from service.models import FlowStep, ServiceFlow
-
-POSITIONS = {
-    "sales_rep": ("own", "own"),
-    "regional_manager": ("team", "team"),
-    "sales_planner": ("all", "none"),
-    "sales_vp": ("all", "all"),
-    "hr": ("all", "none"),
-    "customer_service": ("all", "own"),
-    "admin": ("all", "all"),
-}
-
-
-@pytest.fixture(autouse=True)
-def _seeded(db):
-    for kind, (view, edit) in POSITIONS.items():
-        Position.objects.get_or_create(kind=kind, defaults={"view_scope": view, "edit_scope": edit})
-    for kind in (ServiceFlow.Kind.TOB, ServiceFlow.Kind.TOC):
-        flow, created = ServiceFlow.objects.get_or_create(
-            kind=kind, is_default=True, defaults={"name": f"Default {kind}"}
-        )
-        if created:
-            FlowStep.objects.create(flow=flow, position=1, name="Open")
-            FlowStep.objects.create(flow=flow, position=2, name="Closed", is_final=True)
 
 
 class FakeMetric(Metric):

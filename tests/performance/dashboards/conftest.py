@@ -4,11 +4,9 @@ metrics over orders registered for the duration of a test."""
 
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.db.models import Count, Q
 from django.test import Client
 from django.utils.translation import gettext_lazy as _
@@ -16,16 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from orders.models import Order
 from performance.metrics import COUNT, RATE, Figure, Metric, Records
 from performance.metrics import registry as metric_registry
-
-
-@pytest.fixture(autouse=True)
-def _seeded(db):
-    """Positions and the default pipelines, as the data migrations create them (idempotent)."""
-    for module, function in (
-        ("crm.migrations.0002_default_positions", "create_positions"),
-        ("opportunities.migrations.0002_default_pipelines", "seed"),
-    ):
-        getattr(importlib.import_module(module), function)(apps, None)
 
 
 def client_for(user) -> Client:

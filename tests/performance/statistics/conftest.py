@@ -10,24 +10,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from crm.models import Position
 from tests.performance.statistics.factories import CustomStatisticFactory
-
-DEFAULT_SCOPES = {
-    "sales_rep": ("own", "own"),
-    "regional_manager": ("team", "team"),
-    "sales_planner": ("all", "none"),
-    "sales_vp": ("all", "all"),
-    "hr": ("all", "none"),
-    "customer_service": ("all", "own"),
-    "admin": ("all", "all"),
-}
-
-
-@pytest.fixture(autouse=True)
-def _positions(db):
-    for kind, (view, edit) in DEFAULT_SCOPES.items():
-        Position.objects.get_or_create(kind=kind, defaults={"view_scope": view, "edit_scope": edit})
 
 
 def client_for(user) -> Client:
