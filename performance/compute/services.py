@@ -272,6 +272,13 @@ def _compute_chunk(
             scorecard.team_id = user.team_id
             scorecard.uses_team_figures = scheme.uses_team_figures
             scorecard.computed_at = now
+        # What a recomputation changes is recorded as a step (not a nightly run that changes
+        # nothing): the total, or any item's figure.
+        before = {
+            card.pk: (card.total, {m: i.actual for m, i in old_items.get(card.pk, {}).items()})
+            for card in changed_cards
+        }
+        after: dict[int, tuple] = {}
         item_create, item_update, item_delete = [], [], []
         for card in [*new_cards, *changed_cards]:
             create, update, delete = _fill_items(
@@ -281,6 +288,8 @@ def _compute_chunk(
             item_update += update
             item_delete += delete
             scorecard_totals(card, create + update)
+            after[card.pk] = (card.total, {i.metric: i.actual for i in create + update})
+        refreshed = [card for card in changed_cards if after[card.pk] != before[card.pk]]
         if new_cards:
             bulk_create_with_history(new_cards, Scorecard, default_user=by)
         if changed_cards:
@@ -295,11 +304,13 @@ def _compute_chunk(
             ReviewStep(
                 scorecard=card,
                 action=ReviewStep.Action.COMPUTED,
+                from_status=Scorecard.Status.MANAGER if card in refreshed else "",
                 to_status=Scorecard.Status.MANAGER,
                 actor=by,
+                comment=(f"{before[card.pk][0]} → {card.total}" if card in refreshed else ""),
                 created_at=now,
             )
-            for card in new_cards
+            for card in [*new_cards, *refreshed]
         )
         summary.computed += len(to_score)
         summary.created += len(new_cards)

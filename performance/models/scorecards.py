@@ -66,6 +66,21 @@ class EvaluationPeriod(models.Model):
         return self.status == self.Status.PUBLISHED
 
 
+class ScorecardQuerySet(ScopedQuerySet):
+    """Who sees a scorecard is the review chain's rule (performance/review/permissions.py: the
+    person only once published, managers their subtrees, positions by step), not the generic
+    owner/team scope: `visible_to` applies it everywhere. Changes go through the review services
+    (each step its own actor), never a generic edit scope."""
+
+    def visible_to(self, user) -> ScorecardQuerySet:
+        from performance.review.permissions import visible_q
+
+        return self.filter(visible_q(user))
+
+    def editable_by(self, user) -> ScorecardQuerySet:
+        return self.none()
+
+
 class Scorecard(models.Model):
     """One person's score for one period, under one scheme version. Moves along the review
     chain: manager > sales planning > VP > HR > published; each step may send it back."""
@@ -130,7 +145,7 @@ class Scorecard(models.Model):
     has_drift = models.BooleanField(_("figures changed since scoring"), default=False)
     history = HistoricalRecords()
 
-    objects = ScopedQuerySet.as_manager()
+    objects = ScorecardQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("scorecard")

@@ -132,7 +132,14 @@ def test_adjustments_are_kept_within_the_limit_on_recompute(org, fake_metrics, r
     assert card.computed_total == Decimal("80.00")
     assert card.total == Decimal("79.00")
     assert card.adjustment == Decimal("-1.00")
-    assert card.steps.count() == 1  # "computed" once, not at each recomputation
+    # A step for the first computation and one for the figures that changed (with the totals)...
+    first, refreshed = card.steps.order_by("pk")
+    assert (first.action, first.from_status) == ("computed", "")
+    assert refreshed.action == "computed"
+    assert refreshed.comment.endswith("→ 79.00")
+    # ...but none for a nightly run that changes nothing.
+    services.scorecard_compute(org.rep, P)
+    assert card.steps.count() == 2
 
 
 def test_later_steps_and_published_scorecards_are_untouched(org, fake_metrics, rep_scheme):

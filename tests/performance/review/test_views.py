@@ -374,3 +374,18 @@ def test_an_administrator_neither_sees_nor_acts_on_their_own_unpublished_scoreca
     assert own.status == S.VP
     Scorecard.objects.filter(pk=own.pk).update(status=S.PUBLISHED)
     assert client.get(url("scorecard-detail", own.pk)).status_code == 200
+
+
+def test_the_model_scope_is_the_review_rule(org):
+    """`Scorecard.objects.visible_to` (used by any generic page or export) follows the review
+    chain: the person does not see their own scorecard before it is published."""
+    from performance.models import Scorecard
+    from tests.performance.factories import ScorecardFactory
+
+    card = ScorecardFactory(user=org.rep, status=Scorecard.Status.MANAGER)
+    assert not Scorecard.objects.visible_to(org.rep).exists()
+    assert Scorecard.objects.visible_to(org.manager).get() == card
+    assert not Scorecard.objects.visible_to(org.other_team_rep).exists()
+    assert not Scorecard.objects.editable_by(org.manager).exists()
+    Scorecard.objects.filter(pk=card.pk).update(status=Scorecard.Status.PUBLISHED)
+    assert Scorecard.objects.visible_to(org.rep).get() == card
