@@ -109,3 +109,13 @@ def login(page, user, password: str = PASSWORD) -> None:
     page.fill("#id_password", password)
     page.click("form:has(#id_password) [type=submit]")
     page.wait_for_url(re.compile(r"/$"))
+
+
+def htmx_settled(page) -> None:
+    """Wait until htmx has finished its requests, swaps and settling: new content is wired
+    (its hx- attributes processed) only when it settles, not when it appears."""
+    # A locator, not wait_for_function: the page's Content-Security-Policy forbids the eval
+    # that a JavaScript predicate needs.
+    page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added").first.wait_for(
+        state="detached"
+    )

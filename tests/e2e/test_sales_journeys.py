@@ -18,7 +18,7 @@ from leads import services as lead_services
 from leads.models import Lead
 from opportunities.models import LostReason, Opportunity, Stage
 from orders.models import Order
-from tests.browser import login
+from tests.browser import htmx_settled, login
 from tests.e2e.helpers import LANGUAGES, PHONE, mouse_drag, tr
 from tests.factories import CustomerFactory
 from tests.opportunities.factories import make_opportunity, tob
@@ -224,13 +224,6 @@ def _line(page, i: int):
     return page.locator("#order-lines tr.order-line").nth(i)
 
 
-def _settled(page) -> None:
-    """Wait until htmx has finished swapping and settling (new elements are processed then)."""
-    page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-    )
-
-
 def _recompute(page, field) -> None:
     """Enter in a line's field recomputes the lines on the server (static/js/orders.js)."""
     with page.expect_response(lambda r: r.url.endswith(reverse("orders:order-lines"))):
@@ -269,7 +262,7 @@ def test_rep_enters_an_order_with_two_lines_and_confirms_it(org, browser_factory
     with page.expect_response(lambda r: r.url.endswith(reverse("orders:order-lines"))):
         page.get_by_role("button", name=tr(language, "Add line")).click()
     _line(page, 1).wait_for()
-    _settled(page)  # htmx wires the new row's controls when it settles, not when it appears
+    htmx_settled(page)  # htmx wires the new row's controls when it settles, not when it appears
     assert page.locator("#order-lines tr.order-line").count() == 2
     with page.expect_response(lambda r: r.url.endswith(reverse("orders:order-lines"))):
         _line(page, 1).locator("select").select_option(str(valve.pk))

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from performance.models import CustomStatistic
-from tests.browser import login
+from tests.browser import htmx_settled, login
 from tests.performance.statistics.conftest import make_order
 
 pytestmark = [
@@ -28,10 +28,13 @@ def test_build_preview_save_and_view_as_a_rep(org, browser_factory):
     page.fill("#id_name", "Confirmed revenue")
     page.select_option("#id_module", "orders")  # htmx redraws the builder for orders
     page.locator('#id_measure_field option[value="total"]').wait_for(state="attached")
+    htmx_settled(page)
     page.click("button[value=add]")
     page.locator("#id_c-0-field").wait_for()
+    htmx_settled(page)
     page.select_option("#id_c-0-field", "status")
     page.locator('#id_c-0-value option[value="confirmed"]').wait_for(state="attached")
+    htmx_settled(page)
     assert page.input_value("#id_c-0-op") == "eq"
     page.select_option("#id_c-0-value", "confirmed")
     page.select_option("#id_measure", "sum")
