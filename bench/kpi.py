@@ -290,7 +290,7 @@ ex AS (
       AND spent_on >= %(s)s AND spent_on < %(e)s
     GROUP BY owner_id),
 rc AS (
-    SELECT owner_id AS uid, sum(amount - pb) AS den, sum(least(pi, amount - pb)) AS num
+    SELECT owner_id AS uid, sum(amount - pb) AS den, sum(least(pi, amount)) AS num
     FROM (
         SELECT r.owner_id, r.amount,
             coalesce(sum(p.amount) FILTER (WHERE p.paid_on < %(s)s), 0) AS pb,

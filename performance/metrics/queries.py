@@ -168,8 +168,8 @@ def expense_sums(user_ids: Collection[int] | None, period: Period) -> dict[int, 
 def _collection_base(user_ids: Collection[int] | None, period: Period) -> QuerySet[Receivable]:
     """Receivables due on or before the period's last day, annotated `owed` (what was still
     due at the start: amount - payments dated before it) and `collected_capped` (payments dated
-    in the period, at most `owed`, never below 0). Each is ONE correlated aggregate over the
-    receivable's payments (index payment_recv_date)."""
+    in the period, at most the receivable's amount as KPIS.md says, never below 0). Each is
+    ONE correlated aggregate over the receivable's payments (index payment_recv_date)."""
     payments = Payment.objects.filter(receivable=OuterRef("pk")).order_by().values("receivable")
     if connection.vendor == "postgresql":
         amount = OuterRef("amount")
@@ -185,7 +185,7 @@ def _collection_base(user_ids: Collection[int] | None, period: Period) -> QueryS
     zero = Value(ZERO, output_field=MONEY_FIELD)
     owed = payments.annotate(v=ExpressionWrapper(amount - before, MONEY_FIELD)).values("v")
     collected = payments.annotate(
-        v=Greatest(Least(within, amount - before, output_field=MONEY_FIELD), zero)
+        v=Greatest(Least(within, amount, output_field=MONEY_FIELD), zero)
     ).values("v")
     # Cheap pre-filter, implied by "open at the start" because the orders app keeps
     # paid_amount = the sum of the payments (under the receivable's row lock): a receivable
@@ -209,8 +209,7 @@ def collection_receivables(
     """The receivables of the collection KPI (due on or before the period's last day and still
     open at its start), annotated with `paid_before` (payments dated before the start),
     `collectible` (amount - paid_before) and `collected` (payments dated in the period,
-    counted at most up to what was still due at the start, hence never more than the
-    amount)."""
+    counted at most up to the receivable's amount)."""
     return (
         _collection_base(user_ids, period)
         .filter(owed__gt=0)

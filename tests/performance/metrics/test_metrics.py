@@ -162,7 +162,7 @@ def test_draft_and_cancelled_orders_are_not_counted(org, cust):
     assert value(org.rep, "price_retention") == Decimal("0.8333")
 
 
-def test_collection_counts_a_receivable_at_most_up_to_what_was_due(org, cust):
+def test_collection_counts_a_receivable_at_most_up_to_its_amount(org, cust):
     big = order(org.rep, cust, "2026-08-01", [(1, "10000.00", "10000.00")])
     (r,) = receivables(big, ("100", "2026-10-10"))
     pay(r, "4000.00", "2026-09-30")  # before P: 6,000.00 still due at P's start
@@ -173,8 +173,14 @@ def test_collection_counts_a_receivable_at_most_up_to_what_was_due(org, cust):
     (paid_off,) = receivables(done, ("100", "2026-10-01"))
     pay(paid_off, "500.00", "2026-09-01")  # not open at P's start: left out
     figure = figures_for([org.rep.pk], P, ["collection"])[org.rep.pk]["collection"]
-    assert (figure.numerator, figure.denominator) == (Decimal("6000.00"), Decimal("6000.00"))
-    assert figure.value == Decimal("1.0000")
+    # KPIS.md: "each receivable counted at most up to its amount": 9,000 collected in P (under
+    # the 10,000 amount) against 6,000 collectible.
+    assert (figure.numerator, figure.denominator) == (Decimal("9000.00"), Decimal("6000.00"))
+    assert figure.value == Decimal("1.5000")
+    # Beyond the amount itself, the excess is not counted.
+    Payment.objects.create(receivable=r, amount=Decimal("5000.00"), paid_on=d("2026-10-22"))
+    figure = figures_for([org.rep.pk], P, ["collection"])[org.rep.pk]["collection"]
+    assert figure.numerator == Decimal("10000.00")
 
 
 def test_rejected_expenses_are_left_out(org, cust):
