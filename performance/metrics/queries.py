@@ -35,7 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Least, Length, Trim
 
 from customers.models import Activity, Contact, Customer, OwnershipChange
-from orders.models import COUNTED_STATUSES, Expense, Order, Payment, Receivable
+from orders.models import COUNTED_STATUSES, Expense, Order, OrderLine, Payment, Receivable
 from performance.models import SalesPlan
 from performance.periods import Period
 from service.models import Ticket
@@ -99,26 +99,54 @@ def counted_orders(user_ids: Collection[int] | None, period: Period) -> QuerySet
 
 def order_totals(user_ids: Collection[int] | None, period: Period) -> dict[int, dict]:
     """{owner: {"revenue", "list_total", "orders"}} over counted orders in `period`. An order's
-    value is its `total`, the sum of its lines' quantity x unit price (kept by the orders
-    service in the same transaction as the lines); `list_total` the same at list prices."""
+    value is the sum of its lines' quantity x unit price, exactly as KPIS.md defines it (read
+    from the lines, not from the order's stored total, so no rounding of line amounts and no
+    reliance on how the lines were written); `list_total` the same at list prices. Two
+    queries: the orders per owner, the line sums per owner."""
 
     def compute() -> dict[int, dict]:
-        rows = (
-            counted_orders(user_ids, period)
-            .order_by()
-            .values("owner_id")
-            .annotate(revenue=Sum("total"), list_total=Sum("list_total"), orders=Count("id"))
+        counts = (
+            counted_orders(user_ids, period).order_by().values("owner_id").annotate(n=Count("id"))
         )
+        lines = _for(
+            OrderLine.objects.filter(
+                order__status__in=COUNTED_STATUSES,
+                order__order_date__gte=period.start,
+                order__order_date__lt=period.end,
+            ),
+            "order__owner",
+            user_ids,
+        )
+        exact = DecimalField(max_digits=30, decimal_places=6)
+        sums = {
+            r["order__owner_id"]: r
+            for r in lines.order_by()
+            .values("order__owner_id")
+            .annotate(
+                revenue=Sum(ExpressionWrapper(F("quantity") * F("unit_price"), exact)),
+                list_total=Sum(ExpressionWrapper(F("quantity") * F("list_price"), exact)),
+            )
+        }
         return {
             r["owner_id"]: {
-                "revenue": r["revenue"] or ZERO,
-                "list_total": r["list_total"] or ZERO,
-                "orders": r["orders"],
+                "revenue": money_exact(sums.get(r["owner_id"], {}).get("revenue")),
+                "list_total": money_exact(sums.get(r["owner_id"], {}).get("list_total")),
+                "orders": r["n"],
             }
-            for r in rows
+            for r in counts
         }
 
     return _memo("order_totals", user_ids, period, compute)
+
+
+def money_exact(value) -> Decimal:
+    """A database sum as an exact Decimal without trailing zeros beyond the cents (80000.000000
+    reads 80000.00; 49.975 keeps its third place)."""
+    if value is None:
+        return ZERO
+    value = Decimal(value)
+    cents = value.quantize(Decimal("0.01"))
+    return cents if cents == value else value.normalize()
 
 
 def revenue_of(totals: dict[int, dict], user_id: int) -> Decimal:

@@ -365,11 +365,11 @@ def test_figures_for_many_people_take_the_same_queries_as_for_few(org):
     with CaptureQueriesContext(connection) as large:
         large_figures = figures_for(many, P)
     assert len(large) == len(small)
-    # Shared aggregates run once: orders twice (P, P'), plans, expenses, collection,
+    # Shared aggregates run once: orders and their lines twice (P, P'), plans, expenses, collection,
     # visits, complaints, new customers, retention, completeness (on PostgreSQL, plus the
     # SET LOCAL jit = off of shared_results and its savepoint).
     selects = [q for q in small.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 10
+    assert len(selects) == 12
     assert all(large_figures[u]["revenue"].value == Decimal("200.00") for u in many)
     assert all(large_figures[u]["collection"].value == Decimal("0.5000") for u in many)
     assert small_figures[few[0]]["complaint_rate"].value == Decimal("1.0000")
@@ -467,3 +467,12 @@ def test_kpi_report_asks_for_the_whole_path_when_a_name_is_ambiguous(org):
     with pytest.raises(CommandError, match="whole path"):
         _report("--period", "2026-10", "--team", "Shanghai")
     assert _report("--period", "2026-10", "--team", "Hengtai/North/Shanghai").count("\n") == 1
+
+
+def test_order_value_is_the_exact_sum_of_quantity_times_unit_price(org, cust):
+    """KPIS.md: order value = Σ quantity x unit price over the lines, exact (the order's stored
+    total rounds each line to the cent: 49.98 here)."""
+    order(org.rep, cust, "2026-10-05", [("2.5", "19.99", "19.99"), (3, "33.33", "33.34")])
+    assert value(org.rep, "revenue") == Decimal("149.965")
+    # price retention from the same exact sums: 149.965 / 149.995
+    assert value(org.rep, "price_retention") == Decimal("0.9998")
