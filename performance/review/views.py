@@ -176,76 +176,83 @@ def _errors_to_fields(exc: ValidationError) -> ValidationError:
     )
 
 
-@login_required
-@require_POST
-def scorecard_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def _step(
+    request: HttpRequest,
+    pk: int,
+    *,
+    allowed,
+    service,
+    prefix: str,
+    form_name: str,
+    done: str,
+    required: bool = False,
+    to_list: bool = True,
+) -> HttpResponse:
+    """One move along the chain (pass on, send back, publish): the scorecard as the user sees
+    it, the step they saw, their right to take it, the comment, then the service."""
     scorecard = selectors.scorecard_for_detail(request.user, pk)
     if (moved := _moved_on(request, scorecard)) is not None:
         return moved
-    if not perms.can_act(request.user, scorecard):
+    if not allowed(request.user, scorecard):
         raise PermissionDenied
-    form = CommentForm(request.POST, prefix="submit")
+    form = CommentForm(request.POST, prefix=prefix, required=required)
     if not form.is_valid():
-        return _render_detail(request, scorecard, status=400, submit_form=form)
+        return _render_detail(request, scorecard, status=400, **{form_name: form})
     try:
-        services.submit(
+        service(
             scorecard,
             request.user,
             form.cleaned_data["comment"],
             expected_status=request.POST.get("status"),
         )
     except ValidationError as exc:
-        return _fail(request, scorecard, form, exc, "submit_form")
-    messages.success(request, _("Scorecard passed on to the next step."))
-    return redirect("performance:scorecard-list")
+        return _fail(request, scorecard, form, exc, form_name)
+    messages.success(request, done)
+    return redirect("performance:scorecard-list") if to_list else redirect(scorecard)
+
+
+@login_required
+@require_POST
+def scorecard_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _step(
+        request,
+        pk,
+        allowed=perms.can_act,
+        service=services.submit,
+        prefix="submit",
+        form_name="submit_form",
+        done=_("Scorecard passed on to the next step."),
+    )
 
 
 @login_required
 @require_POST
 def scorecard_send_back(request: HttpRequest, pk: int) -> HttpResponse:
-    scorecard = selectors.scorecard_for_detail(request.user, pk)
-    if (moved := _moved_on(request, scorecard)) is not None:
-        return moved
-    if not perms.can_send_back(request.user, scorecard):
-        raise PermissionDenied
-    form = CommentForm(request.POST, prefix="back", required=True)
-    if not form.is_valid():
-        return _render_detail(request, scorecard, status=400, send_back_form=form)
-    try:
-        services.send_back(
-            scorecard,
-            request.user,
-            form.cleaned_data["comment"],
-            expected_status=request.POST.get("status"),
-        )
-    except ValidationError as exc:
-        return _fail(request, scorecard, form, exc, "send_back_form")
-    messages.success(request, _("Scorecard sent back to the previous step."))
-    return redirect("performance:scorecard-list")
+    return _step(
+        request,
+        pk,
+        allowed=perms.can_send_back,
+        service=services.send_back,
+        prefix="back",
+        form_name="send_back_form",
+        done=_("Scorecard sent back to the previous step."),
+        required=True,
+    )
 
 
 @login_required
 @require_POST
 def scorecard_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    scorecard = selectors.scorecard_for_detail(request.user, pk)
-    if (moved := _moved_on(request, scorecard)) is not None:
-        return moved
-    if not perms.can_publish(request.user, scorecard):
-        raise PermissionDenied
-    form = CommentForm(request.POST, prefix="publish")
-    if not form.is_valid():
-        return _render_detail(request, scorecard, status=400, publish_form=form)
-    try:
-        services.publish(
-            scorecard,
-            request.user,
-            form.cleaned_data["comment"],
-            expected_status=request.POST.get("status"),
-        )
-    except ValidationError as exc:
-        return _fail(request, scorecard, form, exc, "publish_form")
-    messages.success(request, _("Scorecard published: the person can see it now."))
-    return redirect(scorecard)
+    return _step(
+        request,
+        pk,
+        allowed=perms.can_publish,
+        service=services.publish,
+        prefix="publish",
+        form_name="publish_form",
+        done=_("Scorecard published: the person can see it now."),
+        to_list=False,
+    )
 
 
 @login_required
