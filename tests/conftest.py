@@ -23,7 +23,7 @@ from tests.browser import (  # noqa: F401 (fixtures and the screenshot hook, for
     chromium,
     pytest_runtest_makereport,
 )
-from tests.factories import TeamFactory, UserFactory
+from tests.factories import TeamFactory, UserFactory, client_for
 
 
 def pytest_collection_modifyitems(items):
@@ -119,10 +119,7 @@ def org(db):
     return people
 
 
-def _client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+_client_for = client_for
 
 
 @pytest.fixture
@@ -143,3 +140,23 @@ def other_team_client(org) -> Client:
 @pytest.fixture
 def admin_client_(org) -> Client:
     return _client_for(org.admin)
+
+
+@pytest.fixture
+def planner_client(org) -> Client:
+    return client_for(org.planner)
+
+
+@pytest.fixture
+def hr_client(org) -> Client:
+    return client_for(org.hr)
+
+
+@pytest.fixture
+def vp_client(org) -> Client:
+    return client_for(org.vp)
+
+
+@pytest.fixture
+def regional_client(org) -> Client:
+    return client_for(org.regional_manager)

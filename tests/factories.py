@@ -70,3 +70,12 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     outcome = "success"
     occurred_at = factory.LazyFunction(lambda: timezone.now())
     summary = "Talked about the next order."
+
+
+def client_for(user):
+    """A test client logged in as `user`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

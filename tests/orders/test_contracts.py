@@ -18,7 +18,10 @@ from pypdf import PdfReader
 from orders import services
 from orders.models import Contract, ContractApproval, ContractCounter, ContractDocument
 from orders.tasks import contracts_expire_task
-from tests.factories import CustomerFactory
+from tests.factories import (
+    CustomerFactory,
+    client_for,
+)
 from tests.orders.factories import make_order
 
 S = Contract.Status
@@ -27,12 +30,6 @@ S = Contract.Status
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def new_contract(owner, amount="150000.00", customer=None, **kwargs):

@@ -6,19 +6,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from orders import services
 from orders.models import Expense
+from tests.factories import client_for
 
 D = Decimal
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def expense(owner, amount="100.00", **kwargs):

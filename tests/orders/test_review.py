@@ -8,24 +8,20 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.test import Client
 from django.urls import reverse
 
 from orders import services
 from orders.models import Contract, Expense, Order, Receivable
 from orders.services.finance import Installment
-from tests.factories import CustomerFactory
+from tests.factories import (
+    CustomerFactory,
+    client_for,
+)
 from tests.orders.factories import make_order
 from tests.orders.test_imports import errors, imp
 
 D = Decimal
 S = Contract.Status
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def pending_contract(owner) -> Contract:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.test import Client
-
 from crm.models import Position
 from performance.metrics import Figure
 from performance.models import KpiScheme
@@ -16,12 +14,6 @@ def fig(numerator, denominator=None) -> Figure:
     return Figure(
         Decimal(str(numerator)), None if denominator is None else Decimal(str(denominator))
     )
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def scheme_with(

@@ -13,7 +13,8 @@ from django.urls import reverse
 from performance.compute import services, tasks
 from performance.models import EvaluationPeriod, Scorecard, ScorecardRun
 from performance.periods import Period
-from tests.performance.compute.factories import client_for, fig, scheme_with
+from tests.factories import client_for
+from tests.performance.compute.factories import fig, scheme_with
 
 P = Period.parse("2026-10")
 

@@ -8,8 +8,7 @@ from decimal import Decimal
 import pytest
 
 from performance.models import SalesPlan
-from tests.factories import UserFactory
-from tests.performance.plans.conftest import client_for
+from tests.factories import UserFactory, client_for
 from tests.performance.plans.factories import OCT, SEP, plan, row_data
 
 pytestmark = pytest.mark.django_db

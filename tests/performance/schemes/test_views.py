@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from performance.models import KpiScheme
 from performance.schemes import services
-from tests.performance.compute.factories import client_for, scheme_with
+from tests.factories import client_for
+from tests.performance.compute.factories import scheme_with
 
 
 def form_data(position, items, **overrides) -> dict:

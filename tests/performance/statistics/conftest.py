@@ -8,15 +8,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from tests.performance.statistics.factories import CustomStatisticFactory
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def make_order(owner, total: str, *, day: dt.date = dt.date(2026, 10, 5), status="confirmed"):

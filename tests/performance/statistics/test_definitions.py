@@ -13,7 +13,8 @@ from django.urls import reverse
 from performance.models import CustomStatistic
 from performance.statistics.engine import run
 from performance.statistics.modules import InvalidDefinitionError
-from tests.performance.statistics.conftest import client_for, table
+from tests.factories import client_for
+from tests.performance.statistics.conftest import table
 from tests.performance.statistics.factories import CustomStatisticFactory
 
 # --- conditions -------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from django.urls import reverse
 from performance.models import CustomStatistic
 from performance.statistics.engine import run
 from performance.statistics.selectors import shared_statistic_results
-from tests.performance.statistics.conftest import client_for, make_order
+from tests.factories import client_for
+from tests.performance.statistics.conftest import make_order
 from tests.performance.statistics.factories import CustomStatisticFactory
 
 # --- access -----------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from django.urls import reverse
 from performance.models import CustomStatistic
 from performance.statistics.engine import run
 from performance.statistics.selectors import shared_statistics_for
-from tests.performance.statistics.conftest import client_for, make_order, make_payment, table
+from tests.factories import client_for
+from tests.performance.statistics.conftest import make_order, make_payment, table
 from tests.performance.statistics.factories import CustomStatisticFactory
 
 # --- sharing and scope ------------------------------------------------------------------------
