@@ -94,8 +94,11 @@ def change_detail(model_label: str, history_id: int):
             field = hist.instance_type._meta.get_field(change.field)
             diffs.append((field.verbose_name, change.old, change.new))
     else:
+        # The first version: every field the history keeps (fields a model leaves out of its
+        # history, such as a person's password, are not on the record).
         for field in hist.instance_type._meta.concrete_fields:
-            diffs.append((field.verbose_name, None, getattr(record, field.attname)))
+            if hasattr(record, field.attname):
+                diffs.append((field.verbose_name, None, getattr(record, field.attname)))
     return record, previous, diffs
 
 

@@ -177,3 +177,21 @@ def test_main_pages_have_no_inline_scripts_or_styles(org, rep_client):
         assert not INLINE_SCRIPT.search(html), url
         assert not INLINE_HANDLER.search(html), url
         assert not INLINE_STYLE.search(html), url
+
+
+def test_the_audit_opens_every_kind_of_change_and_never_shows_a_password(org, admin_client_):
+    """The first version of a person (whose history leaves the password out) opens, like every
+    other change on the first page, and no password hash is shown."""
+    from crm.models import User
+
+    rep_history = User.history.filter(id=org.rep.pk).earliest("history_date")
+    page = admin_client_.get(reverse("audit-change", args=["crm.user", rep_history.history_id]))
+    assert page.status_code == 200
+    assert "md5$" not in page.content.decode()
+    assert org.rep.username in page.content.decode()
+    listing = admin_client_.get(reverse("audit")).context["entries"]
+    for entry in listing:
+        detail = admin_client_.get(
+            reverse("audit-change", args=[entry["model"], entry["history_id"]])
+        )
+        assert detail.status_code == 200, entry
