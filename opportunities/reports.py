@@ -29,7 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext as _
 
-from crm.dates import start_of_day
+from crm.dates import add_months, start_of_day
 from crm.models import Team, User
 from crm.scopes import DataScope, reach_of
 from opportunities.models import Opportunity, Pipeline, Stage, StageChange
@@ -38,11 +38,6 @@ from opportunities.selectors import ZERO, weighted, weighted_sum
 
 def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def _pct(part: int | Decimal, whole: int | Decimal) -> Decimal | None:

@@ -12,17 +12,14 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.dates import add_months
+
 MONTH, QUARTER, YEAR = "month", "quarter", "year"
 KIND_CHOICES = [(MONTH, _("Month")), (QUARTER, _("Quarter")), (YEAR, _("Year"))]
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _YEAR_RE = re.compile(r"^(\d{4})$")
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass(frozen=True, order=True)
@@ -44,16 +41,16 @@ class Period:
             return cls.month(year, month)
         if m := _QUARTER_RE.match(key):
             start = dt.date(int(m[1]), 3 * (int(m[2]) - 1) + 1, 1)
-            return cls(start, _add_months(start, 3), QUARTER)
+            return cls(start, add_months(start, 3), QUARTER)
         if m := _YEAR_RE.match(key):
             start = dt.date(int(m[1]), 1, 1)
-            return cls(start, _add_months(start, 12), YEAR)
+            return cls(start, add_months(start, 12), YEAR)
         raise ValueError(f"not a period: {key!r} (use YYYY-MM, YYYY-Qn or YYYY)")
 
     @classmethod
     def month(cls, year: int, month: int) -> Period:
         start = dt.date(year, month, 1)
-        return cls(start, _add_months(start, 1), MONTH)
+        return cls(start, add_months(start, 1), MONTH)
 
     @classmethod
     def containing(cls, day: dt.date | None = None, kind: str = MONTH) -> Period:
@@ -94,12 +91,12 @@ class Period:
 
     def previous(self) -> Period:
         """P': the period of the same kind just before this one."""
-        start = _add_months(self.start, -self.months)
+        start = add_months(self.start, -self.months)
         return Period(start, self.start, self.kind)
 
     def next(self) -> Period:
-        return Period(self.end, _add_months(self.end, self.months), self.kind)
+        return Period(self.end, add_months(self.end, self.months), self.kind)
 
     def month_starts(self) -> list[dt.date]:
         """The first day of each month in the period (sales plans are monthly)."""
-        return [_add_months(self.start, i) for i in range(self.months)]
+        return [add_months(self.start, i) for i in range(self.months)]
