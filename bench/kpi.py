@@ -8,8 +8,9 @@ figures (the floor).
 1. migrates and builds the org of bench/customers.py (1,000 reps under 100 teams), fills
    customers, contacts and activities with its generator when the database has none;
 2. fills orders (~3 lines each, list prices on the lines, 10 % draft or cancelled) over the
-   last two years, receivables for 60 % of the counted orders with one or two payments,
-   expenses (some rejected), complaint tickets and a monthly sales plan per rep, all with
+   last three years (seasonal; a few big customers), receivables for 60 % of the counted
+   orders with one or two payments, expenses (some rejected), complaint tickets and a monthly
+   sales plan per rep, all with
    INSERT ... SELECT FROM generate_series (--reuse keeps what is loaded);
 3. times both for --period (default: last month) over --runs runs after --warmups: median,
    p95, query count, and the ratio app / floor; checks both give the same values for every rep
@@ -73,7 +74,7 @@ TABLES = (
 # --- data ---------------------------------------------------------------------------------
 
 
-def fill_kpi_data(org: dict, orders: int) -> None:
+def fill_kpi_data(org: dict, orders: int, *, truncate: bool = True) -> None:
     """Orders and lines, receivables and payments, expenses, complaints and plans for the
     bench reps, in a handful of INSERT ... SELECT statements (plain indexes dropped during the
     load and rebuilt after it, FK triggers skipped: the data is consistent by construction)."""
@@ -88,9 +89,13 @@ def fill_kpi_data(org: dict, orders: int) -> None:
         "n_reps": len(org["reps"]),
         "flow": flow.pk,
         "step": step.pk,
+        "season": MONTH_WEIGHTS,
     }
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
+        cur.execute("SELECT min(id), max(id) - min(id) + 1 FROM customers_customer")
+        params["lo"], params["span"] = cur.fetchone()
+        if truncate:
+            cur.execute("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
         cur.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
             "AND tablename = ANY(%s) AND indexdef NOT LIKE 'CREATE UNIQUE%%'",
@@ -115,6 +120,9 @@ def fill_kpi_data(org: dict, orders: int) -> None:
         cur.execute("VACUUM ANALYZE")
 
 
+# Orders by month, January to December: the Spring Festival dip, the year-end peak.
+MONTH_WEIGHTS = [0.75, 0.45, 0.8, 0.85, 0.85, 0.9, 0.8, 0.8, 0.9, 0.85, 0.95, 1.0]
+
 STEPS = [
     (
         "products",
@@ -129,23 +137,32 @@ STEPS = [
     ),
     (
         "orders",
-        # Mostly the customer's owner (10 % another rep), dated over the last two years.
+        # Mostly the customer's owner (10 % another rep), over the last three years: seasonal
+        # (MONTH_WEIGHTS) and growing (a third more orders now than three years ago), kept by
+        # rejection from twice as many candidates. A few big customers place a large share
+        # (customer ids drawn as u^3: the first 1 % of customers place ~20 % of the orders);
+        # no order predates its customer.
         """
         INSERT INTO orders_order (number, order_date, status, total, list_total, note,
             created_at, updated_at, customer_id, owner_id)
-        SELECT 'BO' || g, s.day,
+        SELECT 'BO' || s.g, greatest(s.day, c.created_at::date),
             (ARRAY['confirmed','shipped','delivered','completed','completed','completed',
                    'completed','completed','draft','cancelled'])[1 + floor(random() * 10)::int],
-            0, 0, '', s.day, s.day, c.id,
+            0, 0, '', greatest(s.day, c.created_at::date), greatest(s.day, c.created_at::date),
+            c.id,
             CASE WHEN c.owner_id IS NULL OR random() < 0.1
                  THEN (%(reps)s::bigint[])[1 + floor(random() * %(n_reps)s)::int]
                  ELSE c.owner_id END
-        FROM generate_series(1, %(orders)s) AS g
-        CROSS JOIN LATERAL (
-            SELECT (current_date - floor(random() * 730)::int) AS day,
-                   (SELECT min(id) FROM customers_customer)
-                   + floor(random() * ((SELECT max(id) - min(id) + 1 FROM customers_customer)
-                   + g * 0))::bigint AS cid
+        FROM (
+            SELECT g, day, cid FROM (
+                SELECT g, current_date - floor(random() * 1095)::int AS day,
+                       %(lo)s + floor(%(span)s * random() ^ 3)::bigint AS cid
+                FROM generate_series(1, 2 * %(orders)s) AS g
+                OFFSET 0
+            ) AS d
+            WHERE random() < (%(season)s::float8[])[extract(month FROM day)::int]
+                             * (1 - 0.25 * (current_date - day) / 1095.0)
+            LIMIT %(orders)s
         ) AS s
         JOIN customers_customer AS c ON c.id = s.cid
         """,
@@ -225,7 +242,7 @@ STEPS = [
         """
         INSERT INTO orders_expense (spent_on, category, amount, note, status,
             decision_comment, created_at, owner_id)
-        SELECT current_date - floor(random() * 730)::int,
+        SELECT current_date - floor(random() * 1095)::int,
             (ARRAY['travel','meals','gifts','transport'])[1 + floor(random() * 4)::int],
             round((50 + random() * 3000)::numeric, 2), '',
             (ARRAY['approved','approved','approved','submitted','rejected'])
@@ -255,7 +272,7 @@ STEPS = [
         SELECT m::date, round((20000 + random() * 200000)::numeric, -3),
             floor(random() * 6)::int, 10 + floor(random() * 20)::int, now(), u
         FROM unnest(%(reps)s::bigint[]) AS u
-        CROSS JOIN generate_series(date_trunc('month', current_date) - interval '24 months',
+        CROSS JOIN generate_series(date_trunc('month', current_date) - interval '36 months',
                                    date_trunc('month', current_date), interval '1 month') AS m
         WHERE random() < 0.95
         """,
