@@ -31,9 +31,25 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
-# The KPI benchmark against its SQL floor (needs PostgreSQL: DATABASE_URL); see bench/README.md.
-bench: setup
-	$(BIN)/python bench/kpi.py $(BENCH_ARGS)
+# Benchmarks at company scale (bench/README.md, docs/performance.md): SCALE=small|medium|large.
+# They run on their own PostgreSQL and Redis (bench/services.sh, data kept in var/bench/), or on
+# BENCH_DATABASE_URL / BENCH_BROKER_URL when set; never on DATABASE_URL (generate.py replaces the
+# database's schema). The data is generated once per scale; `make bench` again only measures.
+SCALE       ?= small
+BENCH_STAMP := $(VENV)/.bench-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	rm -f $(VENV)/.bench-* && touch $@
+
+bench: setup $(BENCH_STAMP)
+	@set -e; \
+	if [ -n "$$BENCH_DATABASE_URL" ]; then \
+	  export DATABASE_URL="$$BENCH_DATABASE_URL" CELERY_BROKER_URL="$$BENCH_BROKER_URL"; \
+	else eval "$$(bench/services.sh start)"; fi; \
+	$(BIN)/python bench/generate.py --scale $(SCALE) --if-needed; \
+	$(BIN)/python bench/run.py $(BENCH_ARGS); \
+	$(BIN)/python bench/loadtest.py $(LOAD_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -325,6 +325,9 @@ def main() -> None:
     parser.add_argument(
         "--if-needed", action="store_true", help="keep the data when this scale is loaded"
     )
+    parser.add_argument(
+        "--force", action="store_true", help="replace a database that the generator did not make"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/generate.py needs PostgreSQL: set DATABASE_URL=postgres://...")
@@ -332,6 +335,14 @@ def main() -> None:
     if args.if_needed and loaded and loaded.get("scale") == args.scale:
         print(f"generate: scale {args.scale} already loaded ({loaded['generated_at']})")
         return
+    tables = connection.introspection.table_names()
+    made_elsewhere = loaded is None and "django_migrations" in tables
+    if made_elsewhere and not args.force:
+        sys.exit(
+            f"generate: {connection.settings_dict['NAME']} holds a database that"
+            " bench/generate.py did not make; it would be replaced. Use a database of its"
+            " own (bench/services.sh), or --force."
+        )
     meta = generate(args.scale)
     width = max(len(t) for t in meta["counts"])
     for table, rows in meta["counts"].items():

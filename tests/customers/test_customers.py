@@ -78,6 +78,31 @@ def test_search_by_name_code_phone_and_contact(admin_client_, book, term, expect
     assert names(admin_client_.get(LIST, {"q": term})) == expected
 
 
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("凯鑫", {"上海凯鑫物流有限公司"}),  # two characters inside a Chinese name
+        ("鑫物", {"上海凯鑫物流有限公司"}),
+        ("ne", {"Mine Ltd"}),  # and in an English one, any case
+        ("NE", {"Mine Ltd"}),
+        ("王伟", {"Hangzhou Ltd"}),  # a contact's two-character name
+        ("物凯", set()),  # both characters, but not next to each other in that order
+    ],
+)
+def test_search_by_two_characters(admin_client_, book, term, expected):
+    # Two characters give pg_trgm nothing to look up; on PostgreSQL a bigram index serves them
+    # (customers migration 0007): the same results as any substring search.
+    CustomerFactory(name="上海凯鑫物流有限公司", owner=book["mine"].owner)
+    ContactFactory(customer=book["hangzhou"], name="王伟")
+    assert names(admin_client_.get(LIST, {"q": term})) == expected
+
+
+def test_a_two_character_search_stays_in_the_scope(rep_client, book):
+    CustomerFactory(name="北京凯鑫科技有限公司", owner=book["beijing"].owner)
+    assert names(rep_client.get(LIST, {"q": "凯鑫"})) == set()
+    assert names(rep_client.get(LIST, {"q": "ol"})) == {"Pool Ltd"}
+
+
 def test_filters(admin_client_, org, book):
     book["mine"].level = "A"
     book["mine"].save()
