@@ -19,35 +19,21 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
-import os
-import platform
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-RESULTS_DIR = BASE_DIR / "bench" / "results"
-sys.path.insert(0, str(BASE_DIR))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+import common  # sets Django up: before the Django imports
+from common import BASE_DIR, RESULTS_DIR, machine, measure
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from crm.models import Position, Team, User  # noqa: E402
-from customers import selectors  # noqa: E402
+from crm.models import Position, Team, User
+from customers import selectors
 
 COMPANY = "Bench Co"
 REGIONS = 10
@@ -179,16 +165,6 @@ def org_ids(company: Team) -> dict:
     return {"company": company.pk, "reps": reps, "admin": admin.pk}
 
 
-def _index_defs(cur) -> list[tuple[str, str]]:
-    # Plain indexes only: unique ones (primary keys, code, one primary contact) stay in place.
-    cur.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
-        "AND tablename = ANY(%s) AND indexdef NOT LIKE 'CREATE UNIQUE%%'",
-        [list(TABLES)],
-    )
-    return cur.fetchall()
-
-
 def fill(org: dict, customers: int, activities: int) -> None:
     """Customers, contacts and activities in three INSERT ... SELECT statements.
 
@@ -198,7 +174,7 @@ def fill(org: dict, customers: int, activities: int) -> None:
     """
     with connection.cursor() as cur:
         cur.execute("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
-        indexes = _index_defs(cur)
+        indexes = common.plain_indexes(cur, TABLES)
         for name, _ in indexes:
             cur.execute(f'DROP INDEX IF EXISTS "{name}"')
         cur.execute("SET session_replication_role = replica")
@@ -434,37 +410,6 @@ def cases(rep: User, terms: dict[str, str]) -> list[tuple[str, dict]]:
     ]
 
 
-def measure(client: Client, url: str, *, runs: int, warmups: int) -> dict:
-    for _ in range(warmups):
-        response = client.get(url, secure=True)
-        if response.status_code != 200:
-            return {"error": f"HTTP {response.status_code}", "url": url}
-    timings, queries, sql_ms = [], [], []
-    slowest: list[dict] = []
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as ctx:
-            t0 = time.perf_counter()
-            response = client.get(url, secure=True)
-            timings.append((time.perf_counter() - t0) * 1000)
-        assert response.status_code == 200, (url, response.status_code)  # noqa: S101
-        queries.append(len(ctx.captured_queries))
-        sql_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
-        slowest = sorted(ctx.captured_queries, key=lambda q: float(q["time"]), reverse=True)[:2]
-    timings.sort()
-    return {
-        "url": url,
-        "median_ms": round(statistics.median(timings), 1),
-        "p95_ms": round(timings[math.ceil(0.95 * len(timings)) - 1], 1),
-        "min_ms": round(timings[0], 1),
-        "sql_median_ms": round(statistics.median(sql_ms), 1),
-        "queries": max(queries),
-        "queries_fixed": min(queries) == max(queries),
-        "slowest_sql": [
-            {"ms": round(float(q["time"]) * 1000, 1), "sql": q["sql"]} for q in slowest
-        ],
-    }
-
-
 def matches(viewer: User, params: dict) -> int:
     """Rows the filter matches for `viewer`, capped like the page (10,001 means "10,000+")."""
     data = {k: str(v) for k, v in params.items() if k not in ("page", "ordering")}
@@ -475,27 +420,13 @@ def matches(viewer: User, params: dict) -> int:
     return selectors.customer_list(viewer=viewer, data=qd).qs[:10_001].count()
 
 
-def explain(sql: str) -> str:
-    with connection.cursor() as cur:
-        cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        return "\n".join(row[0] for row in cur.fetchall())
-
-
 def run_benchmark(*, runs: int, warmups: int, org: dict) -> dict:
     people = personas(org)
     terms = search_terms(people["rep"])
     print("personas:", {k: v.username for k, v in people.items()}, "terms:", terms)
     list_url = reverse("customers:customer-list")
     results: list[dict] = []
-    # The production settings (DEBUG off), but for the test client's host and plain static
-    # storage (the manifest storage would need a collectstatic first; its lookup is a dict get).
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with override_settings(
-        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], STORAGES=storages
-    ):
+    with common.production_client():
         for persona, user in people.items():
             client = Client()
             client.force_login(user)
@@ -527,15 +458,7 @@ def save_plans(result: dict, path: Path, *, slowest: int) -> None:
     rows.sort(key=lambda r: r["median_ms"], reverse=True)
     chosen = [r for r in rows if r["median_ms"] > 300] or rows[:slowest]
     chosen = chosen if len(chosen) >= slowest else rows[:slowest]
-    parts = []
-    for r in chosen:
-        for q in r["slowest_sql"]:
-            parts.append(
-                f"### {r['persona']} / {r['case']}: median {r['median_ms']} ms, "
-                f"this query {q['ms']} ms\n{q['sql']}\n\n{explain(q['sql'])}\n"
-            )
-    path.write_text("\n".join(parts))
-    print("plans:", path.relative_to(BASE_DIR))
+    common.write_plans(chosen, path, title=lambda r: f"{r['persona']} / {r['case']}")
 
 
 def _line(row: dict) -> str:
@@ -546,39 +469,6 @@ def _line(row: dict) -> str:
         f" {row['sql_median_ms']:>8.1f} {row['queries']:>4}{'' if row['queries_fixed'] else '*'}"
         f" {row.get('matches', ''):>7}"
     )
-
-
-def machine() -> dict:
-    with connection.cursor() as cur:
-        cur.execute("SHOW server_version")
-        pg = cur.fetchone()[0]
-        cur.execute("SHOW shared_buffers")
-        shared_buffers = cur.fetchone()[0]
-        cur.execute("SHOW work_mem")
-        work_mem = cur.fetchone()[0]
-    cpu = ""
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout  # noqa: S607
-        cpu = next(
-            (ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if "Model name" in ln), ""
-        )
-    except OSError:
-        pass
-    mem_kb = next(
-        int(ln.split()[1])
-        for ln in Path("/proc/meminfo").read_text().splitlines()
-        if ln.startswith("MemTotal")
-    )
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": cpu,
-        "ram_gib": round(mem_kb / 1024 / 1024, 1),
-        "postgresql": pg,
-        "shared_buffers": shared_buffers,
-        "work_mem": work_mem,
-        "python": platform.python_version(),
-        "django": django.get_version(),
-    }
 
 
 def table_sizes() -> dict:

@@ -25,42 +25,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
-import statistics
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+import common  # sets Django up: before the Django imports
+from common import BASE_DIR, RESULTS_DIR, machine, timed
+from django.core.management import call_command
+from django.db import connection, transaction
 
+from orders.models import COUNTED_STATUSES
+from performance.figures import figures_for
+from performance.metrics import CONTRACT_KEYS, Figure, get_metric
+from performance.periods import Period
+from service.models import FlowStep, ServiceFlow
 
-def _load_customers_bench():
-    """bench/customers.py (sets Django up; the org and the customer generator), loaded under
-    another name: `customers` is the Django app."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_customers", BASE_DIR / "bench" / "customers.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# bench/customers.py: the org and the customer generator.
+base = common.bench_module("customers")
 
-
-base = _load_customers_bench()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-
-from orders.models import COUNTED_STATUSES  # noqa: E402
-from performance.figures import figures_for  # noqa: E402
-from performance.metrics import CONTRACT_KEYS, Figure, get_metric  # noqa: E402
-from performance.periods import Period  # noqa: E402
-from service.models import FlowStep, ServiceFlow  # noqa: E402
-
-RESULTS_DIR = BASE_DIR / "bench" / "results"
 TABLES = (
     "orders_payment",
     "orders_receivable",
@@ -96,12 +79,7 @@ def fill_kpi_data(org: dict, orders: int, *, truncate: bool = True) -> None:
         params["lo"], params["span"] = cur.fetchone()
         if truncate:
             cur.execute("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
-        cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
-            "AND tablename = ANY(%s) AND indexdef NOT LIKE 'CREATE UNIQUE%%'",
-            [list(TABLES)],
-        )
-        indexes = cur.fetchall()
+        indexes = common.plain_indexes(cur, TABLES)
         for name, _ in indexes:
             cur.execute(f'DROP INDEX IF EXISTS "{name}"')
         cur.execute("SET session_replication_role = replica")
@@ -465,26 +443,6 @@ def floor_figures(ids: list[int], period: Period, *, jit: bool = True) -> dict[i
 # --- measuring ----------------------------------------------------------------------------
 
 
-def _time(fn, *, runs: int, warmups: int) -> dict:
-    for _ in range(warmups):
-        fn()
-    times, queries = [], 0
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as ctx:
-            t0 = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - t0) * 1000)
-        queries = sum(  # statements reading data (not BEGIN, SAVEPOINT, SET)
-            q["sql"].lstrip().upper().startswith(("SELECT", "WITH")) for q in ctx.captured_queries
-        )
-    times.sort()
-    return {
-        "median_ms": round(statistics.median(times), 1),
-        "p95_ms": round(times[min(len(times) - 1, round(0.95 * (len(times) - 1)))], 1),
-        "queries": queries,
-    }
-
-
 def compare(app: dict, floor: dict) -> list[str]:
     """Differences between the two, as readable lines (empty: the same values)."""
     diffs = []
@@ -540,9 +498,9 @@ def main() -> None:
     app = figures_for(ids, period, metrics)
     floor = floor_figures(ids, period)
     diffs = compare(app, floor)
-    app_t = _time(lambda: figures_for(ids, period, metrics), runs=args.runs, warmups=args.warmups)
-    floor_t = _time(lambda: floor_figures(ids, period), runs=args.runs, warmups=args.warmups)
-    floor_nojit_t = _time(
+    app_t = timed(lambda: figures_for(ids, period, metrics), runs=args.runs, warmups=args.warmups)
+    floor_t = timed(lambda: floor_figures(ids, period), runs=args.runs, warmups=args.warmups)
+    floor_nojit_t = timed(
         lambda: floor_figures(ids, period, jit=False), runs=args.runs, warmups=args.warmups
     )
     ratio = round(app_t["median_ms"] / floor_t["median_ms"], 2) if floor_t["median_ms"] else None
@@ -556,7 +514,7 @@ def main() -> None:
         "rows": counts(),
         "runs": args.runs,
         "warmups": args.warmups,
-        "machine": base.machine(),
+        "machine": machine(),
         "app": app_t,
         "floor": floor_t,
         "floor_jit_off": floor_nojit_t,

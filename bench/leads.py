@@ -22,35 +22,27 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-RESULTS_DIR = BASE_DIR / "bench" / "results"
-sys.path.insert(0, str(BASE_DIR))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+import common  # sets Django up: before the Django imports
+import django
+from common import BASE_DIR, RESULTS_DIR
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import override_settings
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import override_settings  # noqa: E402
-
-from crm.celery import app as celery_app  # noqa: E402
-from crm.models import Position, Team, User  # noqa: E402
-from leads import burst  # noqa: E402
-from leads.models import AssignmentLog, AssignmentRule, Lead, LeadSource, RuleMember  # noqa: E402
-from leads.tasks import assign_lead  # noqa: E402
+from crm.celery import app as celery_app
+from crm.models import Position, Team, User
+from leads import burst
+from leads.models import AssignmentLog, AssignmentRule, Lead, LeadSource, RuleMember
+from leads.tasks import assign_lead
 
 MARK = "bench-lead.invalid"
 TOKEN = "lt_bench-token-not-secret"  # noqa: S105 (a bench-only token, made by setup())
@@ -272,22 +264,9 @@ def latency(posts: int, rate: float) -> dict:
 
 
 def machine() -> dict:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        pg = cursor.fetchone()[0].split(",")[0]
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    """common.machine() and how the leads are queued and assigned."""
     return {
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "postgres": pg,
+        **common.machine(),
         "broker": settings.CELERY_BROKER_URL.split("@")[-1],
         "assign_along": os.environ.get("LEADS_ASSIGN_ALONG", "50 (default)"),
         "cache": settings.CACHES["default"]["BACKEND"],

@@ -19,42 +19,24 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import sys
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+import common  # sets Django up: before the Django imports
+from common import BASE_DIR, RESULTS_DIR, machine, measure
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
+from crm.models import User
+from opportunities.models import Pipeline
 
-def _load_customers_bench():
-    """bench/customers.py (sets Django up; the org, the data generator, the measuring), loaded
-    under another name: `customers` is the Django app."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_customers", BASE_DIR / "bench" / "customers.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-base = _load_customers_bench()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import override_settings  # noqa: E402
-from django.urls import reverse  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from crm.models import User  # noqa: E402
-from opportunities.models import Pipeline  # noqa: E402
-
-RESULTS_DIR = BASE_DIR / "bench" / "results"
+# bench/customers.py: the org, the customer generator, the table's lines and the plans.
+base = common.bench_module("customers")
 TABLES = ("opportunities_opportunity", "opportunities_stagechange")
 
 
@@ -66,7 +48,7 @@ def fill_opportunities(org: dict, n: int, *, truncate: bool = True) -> None:
     with connection.cursor() as cur:
         if truncate:
             cur.execute("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
-        indexes = _index_defs(cur)
+        indexes = common.plain_indexes(cur, TABLES)
         for name, _ in indexes:
             cur.execute(f'DROP INDEX IF EXISTS "{name}"')
         cur.execute("SET session_replication_role = replica")
@@ -99,15 +81,6 @@ def fill_opportunities(org: dict, n: int, *, truncate: bool = True) -> None:
         t0 = time.perf_counter()
         cur.execute("VACUUM ANALYZE")
         print(f"vacuum analyze: {time.perf_counter() - t0:.0f}s")
-
-
-def _index_defs(cur) -> list[tuple[str, str]]:
-    cur.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
-        "AND tablename = ANY(%s) AND indexdef NOT LIKE 'CREATE UNIQUE%%'",
-        [list(TABLES)],
-    )
-    return cur.fetchall()
 
 
 def _insert_opportunities(cur, org: dict, n: int, tob: int, toc: int) -> None:
@@ -244,21 +217,15 @@ def cases(rep: User) -> list[tuple[str, str, dict]]:
 def run_benchmark(*, runs: int, warmups: int, org: dict) -> dict:
     people = personas(org)
     print("personas:", {k: v.username for k, v in people.items()})
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     results = []
-    with override_settings(
-        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], STORAGES=storages
-    ):
+    with common.production_client():
         for persona, user in people.items():
             client = Client()
             client.force_login(user)
             for case, path, params in cases(people["rep"]):
                 url = f"{path}?{urlencode(params)}" if params else path
                 row = {"persona": persona, "case": case, "params": params}
-                row.update(base.measure(client, url, runs=runs, warmups=warmups))
+                row.update(measure(client, url, runs=runs, warmups=warmups))
                 results.append(row)
                 print(base._line(row), flush=True)
     return {"personas": {k: v.username for k, v in people.items()}, "rows": results}
@@ -298,7 +265,7 @@ def main() -> None:
     result = {
         "date": timezone.localdate().isoformat(),
         "opportunities": args.opportunities,
-        "machine": base.machine(),
+        "machine": machine(),
         "tables": table_sizes(),
     }
     print(f"{'persona':<22} {'case':<22} {'median':>8} {'p95':>8} {'sql':>8} {'q':>4}")

@@ -115,8 +115,14 @@ class Order(models.Model):
         indexes = [
             # The RFM facts and the customer's orders section (docs/segmentation.md).
             models.Index(fields=["customer", "order_date"], name="order_customer_date"),
-            # KPIs and "my orders": a rep's orders by date.
-            models.Index(fields=["owner", "order_date"], name="order_owner_date"),
+            # KPIs and "my orders": a rep's orders by date. The list's totals read status and
+            # amounts from the index alone (PostgreSQL: an index-only scan; a team manager's
+            # 71,000 orders summed from the table took ~250 ms, docs/performance.md).
+            models.Index(
+                fields=["owner", "order_date"],
+                include=["id", "status", "total", "list_total"],
+                name="order_owner_date_cover",
+            ),
             models.Index(fields=["status", "order_date"], name="order_status_date"),
             models.Index(fields=["order_date", "id"], name="order_date_id"),
         ]
