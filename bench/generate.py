@@ -30,32 +30,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import sys
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+import common  # sets Django up: before the Django imports
+from common import plain_indexes
+from django.core.management import call_command
+from django.db import connection
 
-
-def _load(name: str):
-    """A bench script as a module (`customers` and `opportunities` are Django apps)."""
-    path = BASE_DIR / "bench" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-kpi = _load("kpi")  # sets Django up; kpi.base is bench/customers.py
-base = kpi.base
-opportunities = _load("opportunities")
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+kpi = common.bench_module("kpi")
+base = common.bench_module("customers")
+opportunities = common.bench_module("opportunities")
 
 
 @dataclass(frozen=True)
@@ -211,12 +198,7 @@ def _bulk(tables: tuple[str, ...], seed: float, fn) -> None:
     """Run `fn(cursor)` with the tables' plain indexes dropped and FK triggers off, then rebuild
     the indexes."""
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
-            "AND tablename = ANY(%s) AND indexdef NOT LIKE 'CREATE UNIQUE%%'",
-            [list(tables)],
-        )
-        indexes = cur.fetchall()
+        indexes = plain_indexes(cur, tables)
         for name, _ in indexes:
             cur.execute(f'DROP INDEX IF EXISTS "{name}"')
         cur.execute("SET session_replication_role = replica")

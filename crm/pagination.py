@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
@@ -34,3 +36,10 @@ class CappedPaginator(Paginator):
     @property
     def display_count(self) -> str:
         return f"{self.cap:,}+" if self.is_capped else f"{self.count:,}"
+
+    def totals(self, compute: Callable[[], dict]) -> dict | None:
+        """A list's totals row, computed only when the count is not capped. Summing every
+        matching row on each page load cost 0.2-1.6 s for a manager or an admin at 2,000,000
+        orders (docs/performance.md); past the cap the page asks for a narrower filter instead,
+        as its count does ("10,000+")."""
+        return None if self.is_capped else compute()

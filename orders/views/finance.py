@@ -79,7 +79,7 @@ def receivable_list(request: HttpRequest) -> HttpResponse:
         {
             "filter": receivables,
             "page": page,
-            "totals": selectors.receivable_totals(receivables.qs),
+            "totals": page.paginator.totals(lambda: selectors.receivable_totals(receivables.qs)),
             "today": timezone.localdate(),
         },
     )
@@ -98,7 +98,7 @@ def overdue_list(request: HttpRequest) -> HttpResponse:
         {
             "filter": overdue,
             "page": page,
-            "totals": selectors.receivable_totals(overdue.qs),
+            "totals": page.paginator.totals(lambda: selectors.receivable_totals(overdue.qs)),
             "today": timezone.localdate(),
         },
     )
@@ -122,7 +122,11 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "orders/payment_list.html",
-        {"filter": payments, "page": page, "totals": selectors.payment_totals(payments.qs)},
+        {
+            "filter": payments,
+            "page": page,
+            "totals": page.paginator.totals(lambda: selectors.payment_totals(payments.qs)),
+        },
     )
 
 
@@ -189,7 +193,7 @@ def expense_list(request: HttpRequest) -> HttpResponse:
             "filter": expenses,
             "page": page,
             "rows": rows,
-            "totals": selectors.expense_totals(expenses.qs),
+            "totals": page.paginator.totals(lambda: selectors.expense_totals(expenses.qs)),
             "can_create": can_change_any(request.user),
             "decision_form": DecisionForm(),
         },

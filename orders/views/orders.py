@@ -42,7 +42,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         {
             "filter": orders,
             "page": page,
-            "totals": selectors.order_totals(orders.qs),
+            "totals": page.paginator.totals(lambda: selectors.order_totals(orders.qs)),
             "can_create": can_change_any(request.user),
         },
     )

@@ -284,6 +284,31 @@ def test_list_filters_totals_and_query_count(
     assert response.status_code == 200
 
 
+def test_totals_wait_for_a_narrower_filter_past_the_count_cap(
+    rep_client, org, customer, pump, monkeypatch, django_assert_max_num_queries
+):
+    # Past the cap the count says "N+" and summing every row would cost seconds at millions of
+    # orders (docs/performance.md): the totals row asks for a narrower filter instead.
+    from crm.pagination import CappedPaginator
+
+    monkeypatch.setitem(CappedPaginator.__init__.__kwdefaults__, "cap", 2)
+    for day in (1, 2, 3):
+        make_order(
+            customer=customer,
+            owner=org.rep,
+            lines=[(pump, 1, "10.00")],
+            order_date=date(2026, 9, day),
+        )
+    url = reverse("orders:order-list")
+    with django_assert_max_num_queries(11):
+        html = rep_client.get(url).content.decode()
+    assert "orders match" not in html
+    assert "the totals are shown for a narrower filter" in html
+    html = rep_client.get(url, {"date_from": "2026-09-02"}).content.decode()
+    assert "2 orders match" in html
+    assert "¥20.00" in html
+
+
 def test_list_is_scoped_for_managers(manager_client, org, customer, pump):
     make_order(customer=customer, owner=org.rep, lines=[(pump, 1, None)])
     other = CustomerFactory(owner=org.other_team_rep)
