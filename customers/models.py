@@ -232,6 +232,9 @@ class Customer(models.Model):
             models.Index(fields=["owner", "last_contacted_at"], name="cust_owner_contacted"),
             models.Index(fields=["owner", "-created_at"], name="cust_owner_created"),
             models.Index(fields=["owner", "next_follow_up_on"], name="cust_owner_followup"),
+            # The ids of one owner's (or the pool's) customers straight from the index, for
+            # `customer_id IN (SELECT id ... WHERE owner ...)` (service.models.TicketQuerySet).
+            models.Index(fields=["owner", "id"], name="cust_owner_id"),
             models.Index(fields=["last_contacted_at"], name="cust_contacted"),
             models.Index(fields=["level"], name="cust_level"),
             models.Index(fields=["status"], name="cust_status"),

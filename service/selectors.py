@@ -28,7 +28,9 @@ def ticket_list(
     """The tickets `viewer` may see, in one of the service views: the queue (open, nobody
     assigned, oldest first), mine (open, assigned to me, soonest due first), overdue (open, past
     due) or all (newest first)."""
-    qs = Ticket.objects.visible_to(viewer).select_related("customer", "step", "assignee", "contact")
+    qs = Ticket.objects.visible_to(viewer, bulk=True).select_related(
+        "customer", "step", "assignee", "contact"
+    )
     if view == "queue":
         qs = qs.open().filter(assignee__isnull=True).order_by("opened_at", "id")
     elif view == "mine":
@@ -60,7 +62,7 @@ def ticket_counts(*, viewer: User) -> dict[str, int]:
     """Open tickets per view, for the tabs: one aggregate query."""
     now = timezone.now()
     return (
-        Ticket.objects.visible_to(viewer)
+        Ticket.objects.visible_to(viewer, bulk=True)
         .open()
         .aggregate(
             queue=Count("pk", filter=Q(assignee__isnull=True)),

@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from crm.scopes import ScopedQuerySet
+from crm.scopes import DataScope, ScopedQuerySet, reach_of, scope_q
+from customers.models import Customer
 
 
 class ServiceFlow(models.Model):
@@ -125,6 +126,26 @@ class TicketQuerySet(ScopedQuerySet):
     """Tickets follow their customer's scope; the assignee always sees their tickets, and
     everyone who sees anything sees those of public-pool customers (as they see the customer).
     Customer service staff see every ticket through their position (may see: everything)."""
+
+    def visible_to(self, user, *, bulk: bool = False) -> TicketQuerySet:
+        """The tickets `user` sees. `bulk=True` gives the same rows written for lists and totals
+        over many customers' tickets; the default suits one ticket or one customer's tickets.
+
+        By default the customer part is a join to the customer (`scope_owner_field`), looked
+        up once per ticket: instant for one ticket, but the ticket list's capped count took
+        0.4-1.5 s for a rep or a team manager at 1,000,000 customers (59,730 tickets, each
+        looking up its customer). In bulk it is two sub-selects on the customer table, one for
+        the customer's scope and one for the customers everyone sees (the pool): `customer_id
+        IN (SELECT id ... WHERE owner ...) OR customer_id IN (SELECT id ... WHERE owner IS
+        NULL) OR assignee = me`. PostgreSQL reads each set once from the (owner, id) index and
+        checks every ticket against them: a fixed cost (tens of ms), worth it for a list, not
+        for one ticket. (One sub-select OR-ing both conditions scans the whole customer table.)"""
+        if not bulk or reach_of(user).level in (DataScope.ALL, DataScope.NONE):
+            return super().visible_to(user)
+        customers = Customer.objects.all()
+        scoped = customers.filter(scope_q(user, Customer)).values("pk")
+        public = customers.filter(customers.extra_visible_q(user)).values("pk")
+        return self.filter(Q(customer__in=scoped) | Q(customer__in=public) | Q(assignee=user.pk))
 
     def extra_visible_q(self, user) -> Q:
         return Q(customer__owner__isnull=True) | Q(assignee=user.pk)
