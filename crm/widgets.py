@@ -17,8 +17,9 @@ class FastSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
-        selected = {str(v) for v in (value if isinstance(value, list | tuple) else [value])}
-        selected.discard("None")
+        # As Django's Select: no value selects the empty option.
+        values = value if isinstance(value, list | tuple) else [value]
+        selected = {"" if v is None else str(v) for v in values}
         options = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
