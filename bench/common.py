@@ -7,6 +7,7 @@ the environment), so a bench script imports it before anything from Django or th
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import os
@@ -15,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -65,15 +66,31 @@ def production_client():
     )
 
 
-def plain_indexes(cur, tables: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(name, definition) of the tables' non-unique indexes: the loaders drop them during a
-    bulk load and rebuild them after it (unique ones, primary keys included, stay)."""
+@contextlib.contextmanager
+def bulk_load(cur, tables: tuple[str, ...], *, seed: float) -> Iterator[None]:
+    """A bulk load into `tables`: their plain (non-unique) indexes are dropped for it and
+    rebuilt after it (much faster than maintaining them row by row, the GIN ones above all;
+    unique ones, primary keys included, stay), foreign-key triggers are off
+    (session_replication_role = replica: the loaders' rows are consistent by construction), and
+    random() is seeded, so that a scale loads the same data every time."""
     cur.execute(
         "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
         "AND tablename = ANY(%s) AND indexdef NOT LIKE 'CREATE UNIQUE%%'",
         [list(tables)],
     )
-    return cur.fetchall()
+    indexes = cur.fetchall()
+    for name, _ in indexes:
+        cur.execute(f'DROP INDEX IF EXISTS "{name}"')
+    cur.execute("SET session_replication_role = replica")
+    cur.execute("SELECT setseed(%s)", [seed])
+    try:
+        yield
+    finally:
+        cur.execute("SET session_replication_role = origin")
+        t0 = time.perf_counter()
+        for _, definition in indexes:
+            cur.execute(definition)
+        print(f"indexes: {len(indexes)} rebuilt in {time.perf_counter() - t0:.0f}s", flush=True)
 
 
 def p95(sorted_values: list[float]) -> float:

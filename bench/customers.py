@@ -174,12 +174,7 @@ def fill(org: dict, customers: int, activities: int) -> None:
     """
     with connection.cursor() as cur:
         cur.execute("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
-        indexes = common.plain_indexes(cur, TABLES)
-        for name, _ in indexes:
-            cur.execute(f'DROP INDEX IF EXISTS "{name}"')
-        cur.execute("SET session_replication_role = replica")
-        cur.execute("SELECT setseed(0.42)")
-        try:
+        with common.bulk_load(cur, TABLES, seed=0.42):
             t0 = time.perf_counter()
             _fill_customers(cur, org, customers)
             print(f"customers: {customers:,} in {time.perf_counter() - t0:.0f}s")
@@ -190,12 +185,6 @@ def fill(org: dict, customers: int, activities: int) -> None:
             t0 = time.perf_counter()
             _fill_activities(cur, org, activities)
             print(f"activities: {activities:,} in {time.perf_counter() - t0:.0f}s")
-        finally:
-            cur.execute("SET session_replication_role = origin")
-            t0 = time.perf_counter()
-            for _, definition in indexes:
-                cur.execute(definition)
-            print(f"indexes: {len(indexes)} rebuilt in {time.perf_counter() - t0:.0f}s")
         t0 = time.perf_counter()
         cur.execute("VACUUM ANALYZE")
         print(f"vacuum analyze: {time.perf_counter() - t0:.0f}s")

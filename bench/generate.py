@@ -36,7 +36,6 @@ import time
 from dataclasses import asdict, dataclass
 
 import common  # sets Django up: before the Django imports
-from common import plain_indexes
 from django.core.management import call_command
 from django.db import connection
 
@@ -195,20 +194,9 @@ def fill_leads(cur, org: dict, n: int) -> None:
 
 
 def _bulk(tables: tuple[str, ...], seed: float, fn) -> None:
-    """Run `fn(cursor)` with the tables' plain indexes dropped and FK triggers off, then rebuild
-    the indexes."""
-    with connection.cursor() as cur:
-        indexes = plain_indexes(cur, tables)
-        for name, _ in indexes:
-            cur.execute(f'DROP INDEX IF EXISTS "{name}"')
-        cur.execute("SET session_replication_role = replica")
-        cur.execute("SELECT setseed(%s)", [seed])
-        try:
-            fn(cur)
-        finally:
-            cur.execute("SET session_replication_role = origin")
-            for _, definition in indexes:
-                cur.execute(definition)
+    """`fn(cursor)` as a bulk load into `tables` (common.bulk_load)."""
+    with connection.cursor() as cur, common.bulk_load(cur, tables, seed=seed):
+        fn(cur)
 
 
 def compute_scorecards(org: dict) -> int:

@@ -79,22 +79,11 @@ def fill_kpi_data(org: dict, orders: int, *, truncate: bool = True) -> None:
         params["lo"], params["span"] = cur.fetchone()
         if truncate:
             cur.execute("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
-        indexes = common.plain_indexes(cur, TABLES)
-        for name, _ in indexes:
-            cur.execute(f'DROP INDEX IF EXISTS "{name}"')
-        cur.execute("SET session_replication_role = replica")
-        cur.execute("SELECT setseed(0.23)")
-        try:
+        with common.bulk_load(cur, TABLES, seed=0.23):
             for label, sql in STEPS:
                 t0 = time.perf_counter()
                 cur.execute(sql, params)
                 print(f"{label}: {cur.rowcount:,} rows in {time.perf_counter() - t0:.0f}s")
-        finally:
-            cur.execute("SET session_replication_role = origin")
-            t0 = time.perf_counter()
-            for _, definition in indexes:
-                cur.execute(definition)
-            print(f"indexes: {len(indexes)} rebuilt in {time.perf_counter() - t0:.0f}s")
         cur.execute("VACUUM ANALYZE")
 
 

@@ -48,12 +48,7 @@ def fill_opportunities(org: dict, n: int, *, truncate: bool = True) -> None:
     with connection.cursor() as cur:
         if truncate:
             cur.execute("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE")
-        indexes = common.plain_indexes(cur, TABLES)
-        for name, _ in indexes:
-            cur.execute(f'DROP INDEX IF EXISTS "{name}"')
-        cur.execute("SET session_replication_role = replica")
-        cur.execute("SELECT setseed(0.17)")
-        try:
+        with common.bulk_load(cur, TABLES, seed=0.17):
             t0 = time.perf_counter()
             _insert_opportunities(cur, org, n, tob.pk, toc.pk)
             print(f"opportunities: {n:,} in {time.perf_counter() - t0:.0f}s", flush=True)
@@ -64,12 +59,6 @@ def fill_opportunities(org: dict, n: int, *, truncate: bool = True) -> None:
                 f"stage changes: {cur.fetchone()[0]:,} in {time.perf_counter() - t0:.0f}s",
                 flush=True,
             )
-        finally:
-            cur.execute("SET session_replication_role = origin")
-            t0 = time.perf_counter()
-            for _, definition in indexes:
-                cur.execute(definition)
-            print(f"indexes: {len(indexes)} rebuilt in {time.perf_counter() - t0:.0f}s")
         # Only the customers with opportunities change (one pass over the opportunities).
         cur.execute(
             "UPDATE customers_customer c SET has_open_opportunities = t.open,"
