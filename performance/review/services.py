@@ -276,11 +276,7 @@ def _publish_locked(scorecard: Scorecard, by: User, comment: str) -> None:
         body=_("Total %(total)s, grade %(grade)s."),
         url=scorecard.get_absolute_url(),
         kind="scorecard_published",
-        params={
-            "period": scorecard.period.key,
-            "total": scorecard.total if scorecard.total is not None else "–",
-            "grade": scorecard.grade or "–",
-        },
+        params=_result_params(scorecard),
         key=f"scorecard-published-{scorecard.pk}-{scorecard.published_at:%Y%m%d%H%M%S%f}",
     )
 
@@ -557,11 +553,7 @@ def decide_recomputation(
             body=_("Total %(total)s, grade %(grade)s."),
             url=scorecard.get_absolute_url(),
             kind="scorecard_recomputation",
-            params={
-                "period": scorecard.period.key,
-                "total": scorecard.total if scorecard.total is not None else "–",
-                "grade": scorecard.grade or "–",
-            },
+            params=_result_params(scorecard),
         )
     return rc
 
@@ -611,3 +603,12 @@ def published_drift_check(*, batch_size: int = 200) -> tuple[int, int]:
             checked += 1
             drifted += drift_check(card, results[card.pk])
     return checked, drifted
+
+
+def _result_params(scorecard: Scorecard) -> dict:
+    """What a notification of a scorecard's result says: the period, total and grade."""
+    return {
+        "period": scorecard.period.key,
+        "total": scorecard.total if scorecard.total is not None else "–",
+        "grade": scorecard.grade or "–",
+    }
